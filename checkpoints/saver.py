@@ -1,0 +1,32 @@
+"""The SQLite checkpointer of a run directory (`<run>/checkpoints.db`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+CHECKPOINTS_DB = "checkpoints.db"
+
+
+def checkpoint_path(run_dir: str | Path) -> Path:
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir / CHECKPOINTS_DB
+
+
+@contextmanager
+def open_checkpointer(run_dir: str | Path) -> Iterator[SqliteSaver]:
+    """A synchronous saver, for `graph.invoke` and for reading trajectories."""
+    with SqliteSaver.from_conn_string(str(checkpoint_path(run_dir))) as saver:
+        yield saver
+
+
+@asynccontextmanager
+async def open_async_checkpointer(run_dir: str | Path) -> AsyncIterator[AsyncSqliteSaver]:
+    """The saver the runner uses on LangGraph's async path."""
+    async with AsyncSqliteSaver.from_conn_string(str(checkpoint_path(run_dir))) as saver:
+        yield saver

@@ -1,0 +1,112 @@
+"""The samples table (`<run>/samples.db`): one row per finished sample, kept or not.
+
+Rows are written as each sample finishes, so a killed run loses nothing it finished;
+rejected and failed samples stay, with their reason, for inspection and statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+SAMPLES_DB = "samples.db"
+RETRIED_REASONS = ("llm_error",)  # failures a rerun tries again: they were not the model's doing
+
+_COLUMNS = {
+    "id": str,
+    "position": int,
+    "domain": str,
+    "request": str,
+    "scenario": str,
+    "status": str,
+    "reason": str,
+    "constraints": str,
+    "instruction": str,
+    "response": str,
+    "criteria": str,
+    "verdicts": str,
+    "attempts": int,
+    "refine_rounds": int,
+    "unresolved_conflict": int,
+    "llm_calls": int,
+    "prompt_tokens": int,
+    "completion_tokens": int,
+    "llm_seconds": float,
+    "error": str,
+    "state": str,
+    "finished_at": float,
+}
+JSON_COLUMNS = ("constraints", "criteria", "verdicts", "state")
+
+
+def sample_row(sample: dict[str, Any], state: dict[str, Any], error: str = "") -> dict[str, Any]:
+    """Flatten a final graph state into a samples row (lists as JSON text)."""
+    attempts = state.get("attempts", [])
+    calls = state.get("llm_calls", [])
+    status = state.get("status") or "failed"
+    reason = state.get("reason") or ("llm_error" if error else "unfinished")
+    return {
+        **sample,
+        "status": status,
+        "reason": reason,
+        "constraints": json.dumps(state.get("constraints", [])),
+        "instruction": state.get("instruction", ""),
+        "response": attempts[-1]["response"] if attempts else state.get("response", ""),
+        "criteria": json.dumps(state.get("criteria", [])),
+        "verdicts": json.dumps(attempts[-1]["verdicts"] if attempts else []),
+        "attempts": len(attempts),
+        "refine_rounds": max(len(state.get("consistency", [])) - 1, 0),
+        "unresolved_conflict": int(bool(state.get("unresolved_conflict"))),
+        "llm_calls": len(calls),
+        "prompt_tokens": sum(c["prompt_tokens"] for c in calls),
+        "completion_tokens": sum(c["completion_tokens"] for c in calls),
+        "llm_seconds": round(sum(c["latency_s"] for c in calls), 3),
+        "error": error,
+        "state": json.dumps(state),
+        "finished_at": time.time(),
+    }
+
+
+class SampleStore:
+    def __init__(self, run_dir: str | Path):
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        self.path = Path(run_dir) / SAMPLES_DB
+        self.db = sqlite_utils.Database(self.path)
+        self.samples = self.db.table("samples")
+        if not self.samples.exists():
+            self.samples.create(_COLUMNS, pk="id")
+            self.samples.create_index(["status", "reason"])
+
+    def record(self, sample: dict[str, Any], state: dict[str, Any], error: str = "") -> dict:
+        row = sample_row(sample, state, error)
+        self.samples.upsert(row, pk="id")
+        return row
+
+    def finished_ids(self) -> set[str]:
+        """Samples a rerun skips: every recorded one but those failed by a transient error."""
+        placeholders = ", ".join("?" for _ in RETRIED_REASONS)
+        sql = f"select id from samples where reason not in ({placeholders})"
+        return {row[0] for row in self.db.execute(sql, RETRIED_REASONS).fetchall()}
+
+    def rows(self, status: str | None = None) -> Iterator[dict[str, Any]]:
+        where, args = ("status = ?", [status]) if status else (None, None)
+        for row in self.samples.rows_where(where, args, order_by="position"):
+            yield decode(row)
+
+    def get(self, sample_id: str) -> dict[str, Any] | None:
+        rows = list(self.samples.rows_where("id = ?", [sample_id]))
+        return decode(rows[0]) if rows else None
+
+    def counts(self) -> Counter:
+        sql = "select status, count(*) from samples group by status"
+        return Counter(dict(self.db.execute(sql).fetchall()))
+
+
+def decode(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: json.loads(v) if k in JSON_COLUMNS and v else v for k, v in row.items()}

@@ -1,0 +1,58 @@
+"""A sample's trajectory, read back from its checkpoints: each step's node and what it
+wrote (LangGraph keeps every task's writes with the checkpoint it ran from)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+
+
+def trajectory(graph: CompiledStateGraph, thread_id: str) -> list[dict[str, Any]]:
+    """Steps in the order they ran: {step, node, update, error, llm, at}."""
+    config = {"configurable": {"thread_id": thread_id}}
+    steps = []
+    for snapshot in reversed(list(graph.get_state_history(config))):
+        for task in snapshot.tasks:
+            if task.name == "__start__" or (task.result is None and task.error is None):
+                continue
+            update = dict(task.result or {})
+            calls = update.pop("llm_calls", [])
+            steps.append(
+                {
+                    "step": snapshot.metadata.get("step", 0) + 1,
+                    "node": task.name,
+                    "update": update,
+                    "error": str(task.error) if task.error else None,
+                    "llm": {
+                        "calls": len(calls),
+                        "prompt_tokens": sum(c["prompt_tokens"] for c in calls),
+                        "completion_tokens": sum(c["completion_tokens"] for c in calls),
+                        "latency_s": round(sum(c["latency_s"] for c in calls), 3),
+                    },
+                    "at": snapshot.created_at,
+                }
+            )
+    return steps
+
+
+def describe(update: dict[str, Any], width: int = 300) -> list[str]:
+    """Human-readable lines for one step's update."""
+    lines = []
+    for key, value in update.items():
+        if key == "consistency":
+            for check in value:
+                verdict = "conflict" if check["conflict"] else "consistent"
+                lines.append(f"round {check['round']}: {verdict} - {check['explanation']}")
+        elif key == "attempts":
+            for attempt in value:
+                verdicts = " ".join(attempt["verdicts"]) or "-"
+                lines.append(f"attempt {attempt['attempt']}: {attempt['reason']} [{verdicts}]")
+        elif key == "criteria":
+            lines.append("criteria:")
+            lines += [f"  {i}. {q}" for i, q in enumerate(value, 1)]
+        else:
+            text = value if isinstance(value, str) else repr(value)
+            text = text if len(text) <= width else text[: width - 3] + "..."
+            lines.append(f"{key}: {text}")
+    return lines

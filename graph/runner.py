@@ -1,0 +1,124 @@
+"""Stream many scenarios through the sample graph, resumably.
+
+One LangGraph thread per sample (thread id = scenario id), checkpointed in SQLite with
+synchronous durability, so a killed run loses at most the LLM calls that were in flight.
+Finished samples are written to the samples table as they complete; a rerun skips them
+and resumes every other thread from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from checkpoints import SampleStore, open_async_checkpointer
+from graph.sample_graph import build_sample_graph
+from graph.scenarios import Scenario
+from graph.state import SampleSettings
+from nodes.llm import LLM, BackendError
+
+CONFIG_FILE = "config.json"
+
+# Errors that mean the backend itself is gone: stop the run instead of failing samples.
+FATAL_ERRORS: tuple[type[BaseException], ...] = (BackendError, ConnectionError)
+try:
+    import openai
+
+    FATAL_ERRORS += (openai.APIConnectionError, openai.AuthenticationError, openai.NotFoundError)
+except ImportError:  # pragma: no cover - langchain-openai depends on it
+    pass
+
+
+class RunConfigError(ValueError):
+    """The run directory was made with other settings."""
+
+
+def check_run_settings(run_dir: Path, requested: SampleSettings) -> None:
+    """Refuse, on a rerun, settings that would make resumed samples differ from the
+    finished ones."""
+    path = run_dir / CONFIG_FILE
+    if not path.exists():
+        return
+    saved = json.loads(path.read_text())["settings"]
+    changed = [
+        f"{k}: {saved[k]!r} -> {v!r}"
+        for k, v in requested.to_dict().items()
+        if k in saved and saved[k] != v
+    ]
+    if changed:
+        raise RunConfigError(
+            f"{run_dir} was started with other settings ({'; '.join(changed)}); "
+            "rerun with the same options or use a new --run"
+        )
+
+
+def save_run_config(run_dir: Path, settings: SampleSettings, **extra: Any) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config = {"settings": settings.to_dict(), **extra}
+    (run_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+
+
+async def run_samples(
+    run_dir: str | Path,
+    llm: LLM,
+    scenarios: Sequence[Scenario],
+    settings: SampleSettings,
+    concurrency: int = 1,
+    progress: bool = True,
+    on_finish: Callable[[dict], None] | None = None,
+) -> Counter:
+    """Run every unfinished scenario; return the run's counts by status."""
+    run_dir = Path(run_dir)
+    store = SampleStore(run_dir)
+    finished = store.finished_ids()
+    todo = [(i, s) for i, s in enumerate(scenarios) if s.id not in finished]
+    # LangGraph runs sync nodes in the loop's default executor: size it to the concurrency.
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=concurrency + 2))
+    semaphore = asyncio.Semaphore(concurrency)
+    bar = tqdm(
+        total=len(scenarios),
+        initial=len(scenarios) - len(todo),
+        disable=not progress,
+        unit="sample",
+        desc="samples",
+    )
+    async with open_async_checkpointer(run_dir) as saver:
+        graph = build_sample_graph(llm, settings, saver)
+
+        async def one(position: int, scenario: Scenario) -> None:
+            async with semaphore:
+                config = {"configurable": {"thread_id": scenario.id}}
+                snapshot = await graph.aget_state(config)
+                # A thread with a checkpoint resumes from it (None input); else it starts.
+                start = None if snapshot.values else scenario.as_input()
+                error = ""
+                try:
+                    if start is not None or snapshot.next:
+                        await graph.ainvoke(start, config, durability="sync")
+                except FATAL_ERRORS:
+                    raise
+                except Exception as err:  # one sample's trouble is recorded, not fatal
+                    error = f"{type(err).__name__}: {err}"[:500]
+                state = (await graph.aget_state(config)).values
+                row = store.record({"position": position, **scenario.to_dict()}, state, error)
+                bar.update()
+                bar.set_postfix(store.counts(), refresh=False)
+                if on_finish:
+                    on_finish(row)
+
+        tasks = [asyncio.create_task(one(i, s)) for i, s in todo]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            bar.close()
+    return store.counts()

@@ -1,0 +1,83 @@
+"""The sample graph (stages 4-9): one run per scenario, checkpointed per step.
+
+START -> make_instruction -> check_consistency <-> refine (bounded loopback)
+      -> answer + decompose (parallel) -> judge -> accept | answer (resample) | reject
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Checkpointer
+
+from graph.state import SampleSettings, SampleState
+from nodes.answer import answer
+from nodes.consistency import check_consistency, refine
+from nodes.decompose import decompose
+from nodes.instruction import make_instruction
+from nodes.judge import accept, judge, reject
+from nodes.llm import LLM
+
+
+def after_instruction(state: SampleState) -> str:
+    return END if state.get("status") else "check_consistency"
+
+
+def after_consistency(state: SampleState) -> str | list[str]:
+    if state.get("status"):
+        return END
+    if state["consistency"][-1]["conflict"] and not state.get("unresolved_conflict"):
+        return "refine"
+    return ["answer", "decompose"]
+
+
+def after_refine(state: SampleState) -> str:
+    return END if state.get("status") else "check_consistency"
+
+
+def after_judge(state: SampleState, max_attempts: int) -> str:
+    if state.get("status"):
+        return END
+    attempts = state["attempts"]
+    if attempts[-1]["passed"]:
+        return "accept"
+    return "answer" if len(attempts) < max_attempts else "reject"
+
+
+def build_sample_graph(
+    llm: LLM,
+    settings: SampleSettings | None = None,
+    checkpointer: Checkpointer = None,
+) -> CompiledStateGraph:
+    """Compile the sample graph around one LLM client; nodes get it bound."""
+    settings = settings or SampleSettings()
+    bind = partial(partial, llm=llm, settings=settings)
+    builder = StateGraph(SampleState)
+    builder.add_node("make_instruction", bind(make_instruction))
+    builder.add_node("check_consistency", bind(check_consistency))
+    builder.add_node("refine", bind(refine))
+    builder.add_node("answer", bind(answer))
+    builder.add_node("decompose", bind(decompose))
+    builder.add_node("judge", bind(judge))
+    builder.add_node("accept", accept)
+    builder.add_node("reject", reject)
+
+    builder.add_edge(START, "make_instruction")
+    builder.add_conditional_edges("make_instruction", after_instruction, ["check_consistency", END])
+    builder.add_conditional_edges(
+        "check_consistency", after_consistency, ["refine", "answer", "decompose", END]
+    )
+    builder.add_conditional_edges("refine", after_refine, ["check_consistency", END])
+    # answer and decompose run in the same step when both fire; judge then runs once.
+    builder.add_edge("answer", "judge")
+    builder.add_edge("decompose", "judge")
+    builder.add_conditional_edges(
+        "judge",
+        partial(after_judge, max_attempts=settings.max_attempts),
+        ["accept", "answer", "reject", END],
+    )
+    builder.add_edge("accept", END)
+    builder.add_edge("reject", END)
+    return builder.compile(checkpointer=checkpointer, name="decif-sample")

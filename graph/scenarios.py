@@ -1,0 +1,99 @@
+"""Scenario files: what the sample graph runs on.
+
+JSONL, one `{"domain"?, "request", "scenario"}` per line, or the reference's JSON
+`{request: [scenario, ...]}`. Every scenario gets a stable id from its content, so a
+rerun of the same file maps each line to the same LangGraph thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+class ScenarioError(ValueError):
+    """The scenarios file cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    request: str
+    scenario: str
+    domain: str = ""
+
+    def as_input(self) -> dict[str, str]:
+        return {"domain": self.domain, "request": self.request, "scenario": self.scenario}
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _records_from_reference_json(data: object, path: Path) -> list[dict]:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: JSON must be an object {{request: [scenario, ...]}}")
+    records = []
+    for request, scenarios in data.items():
+        if not isinstance(scenarios, list):
+            raise ScenarioError(f"{path}: the value of {request!r} must be a list of scenarios")
+        records += [{"request": request, "scenario": s} for s in scenarios]
+    return records
+
+
+def _records_from_jsonl(text: str, path: Path) -> list[dict]:
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise ScenarioError(f"{path} line {number}: not valid JSON ({err.msg})") from None
+    return records
+
+
+def load_scenarios(path: str | Path) -> list[Scenario]:
+    """Read and validate a scenarios file (JSONL, or one JSON object)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"scenarios file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"cannot read scenarios file {path}: {err}") from None
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None  # not one JSON document: read it as JSONL
+    if isinstance(whole, dict) and not {"domain", "request", "scenario"} & whole.keys():
+        records = _records_from_reference_json(whole, path)
+    else:
+        records = _records_from_jsonl(text, path)
+    scenarios, seen = [], set()
+    for number, record in enumerate(records, 1):
+        scenario = _scenario(record, f"{path} record {number}")
+        if scenario.id not in seen:  # an exact repeat is the same sample
+            seen.add(scenario.id)
+            scenarios.append(scenario)
+    if not scenarios:
+        raise ScenarioError(f"{path} holds no scenarios")
+    return scenarios
+
+
+def _scenario(record: object, where: str) -> Scenario:
+    if not isinstance(record, dict):
+        raise ScenarioError(f"{where}: expected an object with 'request' and 'scenario'")
+    fields = {k: record.get(k) for k in ("domain", "request", "scenario")}
+    for key in ("request", "scenario"):
+        if not isinstance(fields[key], str) or not fields[key].strip():
+            raise ScenarioError(f"{where}: '{key}' must be a non-empty string")
+    domain = fields["domain"] if isinstance(fields["domain"], str) else ""
+    return make_scenario(fields["request"], fields["scenario"], domain)
+
+
+def make_scenario(request: str, scenario: str, domain: str = "") -> Scenario:
+    request, scenario, domain = request.strip(), scenario.strip(), domain.strip()
+    digest = hashlib.sha1(f"{domain}\x1f{request}\x1f{scenario}".encode()).hexdigest()
+    return Scenario(id=digest[:12], request=request, scenario=scenario, domain=domain)

@@ -1,0 +1,96 @@
+"""The sample graph's state schema and run settings.
+
+State stays small and JSON-serialisable (it is checkpointed at every step); list fields
+that several steps or parallel branches append to use the `add` reducer.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass
+from operator import add
+from typing import Annotated, Any, Literal, TypedDict
+
+from nodes.llm import Sampling
+
+Mode = Literal["constrained", "wild"]
+Status = Literal["accepted", "rejected", "failed"]
+
+
+class LLMCall(TypedDict):
+    node: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+
+
+class ConsistencyCheck(TypedDict):
+    round: int  # 0 is the original instruction, n the n-th refinement
+    instruction: str
+    conflict: bool
+    explanation: str
+
+
+class Attempt(TypedDict):
+    attempt: int
+    response: str
+    verdicts: list[str]
+    passed: bool
+    reason: str  # passed | criteria_failed | response_empty | judge_malformed
+
+
+class SampleState(TypedDict, total=False):
+    domain: str
+    request: str
+    scenario: str
+    constraints: list[str]  # constraint type ids drawn for this sample
+    instruction: str  # the current instruction (refined when a conflict was found)
+    consistency: Annotated[list[ConsistencyCheck], add]
+    unresolved_conflict: bool  # refinement rounds ran out with a conflict left
+    response: str  # the latest attempt's response
+    criteria: list[str]
+    attempts: Annotated[list[Attempt], add]
+    llm_calls: Annotated[list[LLMCall], add]
+    status: Status
+    reason: str
+
+
+# Temperatures of the reference: 0.6 where an instruction is written or checked.
+_TEMPERATURE = {"make_instruction": 0.6, "check_consistency": 0.6, "refine": 0.6}
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    """Everything about a run that changes what the graph does; saved with the run."""
+
+    mode: Mode = "constrained"
+    seed: int = 0
+    max_refine_rounds: int = 2
+    max_attempts: int = 3
+    max_criteria: int = 12
+    max_tokens: int = 1024
+    top_p: float = 0.8
+    top_k: int = 20
+
+    def sampling(self, node: str, sample_key: str, *call: object) -> Sampling:
+        """Sampling for one call, seeded by run seed, sample and call, so reruns repeat."""
+        base = Sampling(
+            temperature=_TEMPERATURE.get(node, 0.7),
+            top_p=self.top_p,
+            top_k=self.top_k,
+            max_tokens=self.max_tokens,
+        )
+        return base.with_seed(self.seed, sample_key, node, *call)
+
+    def rng(self, sample_key: str) -> random.Random:
+        """The per-sample RNG for constraint draws."""
+        return random.Random(f"{self.seed}/{sample_key}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sample_key(state: SampleState, config: dict | None) -> str:
+    """The sample's stable identity for seeding: its thread id, else its content."""
+    thread_id = ((config or {}).get("configurable") or {}).get("thread_id")
+    return str(thread_id) if thread_id else f"{state.get('request')}\n{state.get('scenario')}"

@@ -1,0 +1,17 @@
+"""Stage 6: answer the instruction; rerun with a fresh seed for each attempt."""
+
+from __future__ import annotations
+
+from langchain_core.runnables import RunnableConfig
+
+from graph.state import SampleSettings, SampleState, sample_key
+from nodes.llm import LLM, ask
+
+
+def answer(
+    state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
+) -> dict:
+    attempt = len(state.get("attempts", [])) + 1
+    sampling = settings.sampling("answer", sample_key(state, config), attempt)
+    completion = ask(llm, "answer", sampling, instruction=state["instruction"])
+    return {"response": completion.text, "llm_calls": [completion.record("answer")]}

@@ -1,0 +1,63 @@
+"""Stage 5: find contradictory requirements, and rewrite the instruction when found.
+
+`check_consistency` and `refine` form the graph's bounded loopback; every check is kept
+in the state with the instruction it looked at, so the rounds show in the trajectory.
+"""
+
+from __future__ import annotations
+
+from langchain_core.runnables import RunnableConfig
+
+from graph.state import SampleSettings, SampleState, sample_key
+from nodes.instruction import INSTRUCTION_SCHEMA, read_instruction
+from nodes.llm import LLM, ask_json
+
+CONSISTENCY_SCHEMA = {
+    "type": "object",
+    "properties": {"conflict": {"type": "boolean"}, "explanation": {"type": "string"}},
+    "required": ["conflict", "explanation"],
+}
+
+
+def check_consistency(
+    state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
+) -> dict:
+    round_ = len(state.get("consistency", []))
+    sampling = settings.sampling("check_consistency", sample_key(state, config), round_)
+    data, completion = ask_json(
+        llm, "check_consistency", sampling, CONSISTENCY_SCHEMA, instruction=state["instruction"]
+    )
+    update: dict = {"llm_calls": [completion.record("check_consistency")]}
+    if not (isinstance(data, dict) and isinstance(data.get("conflict"), bool)):
+        return update | {"status": "failed", "reason": "consistency_malformed"}
+    conflict = data["conflict"]
+    check = {
+        "round": round_,
+        "instruction": state["instruction"],
+        "conflict": conflict,
+        "explanation": str(data.get("explanation", "")).strip(),
+    }
+    unresolved = conflict and round_ >= settings.max_refine_rounds
+    return update | {"consistency": [check], "unresolved_conflict": unresolved}
+
+
+def refine(
+    state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
+) -> dict:
+    last = state["consistency"][-1]
+    sampling = settings.sampling("refine", sample_key(state, config), last["round"])
+    data, completion = ask_json(
+        llm,
+        "refine",
+        sampling,
+        INSTRUCTION_SCHEMA,
+        instruction=state["instruction"],
+        explanation=last["explanation"] or "two requirements contradict each other",
+    )
+    update: dict = {"llm_calls": [completion.record("refine")]}
+    instruction = read_instruction(data)
+    if instruction is None:
+        return update | {"status": "failed", "reason": "refine_malformed"}
+    if not instruction:
+        return update | {"status": "failed", "reason": "refine_empty"}
+    return update | {"instruction": instruction}

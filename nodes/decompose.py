@@ -1,0 +1,53 @@
+"""Stage 7: decompose the instruction into atomic yes/no evaluation questions."""
+
+from __future__ import annotations
+
+import re
+
+from langchain_core.runnables import RunnableConfig
+
+from graph.state import SampleSettings, SampleState, sample_key
+from nodes.llm import LLM, ask_json
+
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\(?\d+[.)]|[a-z][.)])\s+", re.IGNORECASE)
+
+
+def criteria_schema(max_items: int) -> dict:
+    return {
+        "type": "object",
+        "properties": {
+            "questions": {
+                "type": "array",
+                "items": {"type": "string"},
+                "minItems": 1,
+                "maxItems": max_items,
+            }
+        },
+        "required": ["questions"],
+    }
+
+
+def clean_questions(items: list) -> list[str]:
+    """Strip bullets and numbering, drop blanks and repeats, keep order."""
+    cleaned = (_BULLET.sub("", str(item)).strip() for item in items)
+    return list(dict.fromkeys(q for q in cleaned if q))
+
+
+def decompose(
+    state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
+) -> dict:
+    sampling = settings.sampling("decompose", sample_key(state, config))
+    data, completion = ask_json(
+        llm,
+        "decompose",
+        sampling,
+        criteria_schema(settings.max_criteria),
+        instruction=state["instruction"],
+    )
+    update: dict = {"llm_calls": [completion.record("decompose")]}
+    if not (isinstance(data, dict) and isinstance(data.get("questions"), list)):
+        return update | {"status": "failed", "reason": "criteria_malformed"}
+    questions = clean_questions(data["questions"])[: settings.max_criteria]
+    if not questions:
+        return update | {"status": "failed", "reason": "criteria_empty"}
+    return update | {"criteria": questions}

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fakes import ScriptedLLM  # noqa: E402
+
+from graph import SampleSettings, build_sample_graph  # noqa: E402
+
+INPUT = {"request": "write a poem", "scenario": "A teacher needs a poem for class tomorrow."}
+CONFIG = {"configurable": {"thread_id": "sample-1"}}
+
+
+def good_script(**overrides) -> dict:
+    """Replies under which a sample passes on the first try; override per test."""
+    script = {
+        "make_instruction": {"instruction": "Write a four-line poem about rain in English."},
+        "make_wild_instruction": {"instruction": "Write a poem about rain."},
+        "check_consistency": {"conflict": False, "explanation": "no contradictions"},
+        "refine": {"instruction": "Write a four-line poem about rain."},
+        "answer": "Rain taps the glass,\nthe street shines,\nthe gutters sing,\nthe day slows.",
+        "decompose": {"questions": ["Is it a poem?", "Does it have four lines?"]},
+        "judge": {"verdicts": ["YES", "YES"]},
+    }
+    return script | overrides
+
+
+@pytest.fixture
+def run_graph():
+    """Run one sample through the sample graph on a scripted LLM; returns (state, llm, graph)."""
+
+    def run(settings: SampleSettings | None = None, **overrides):
+        llm = ScriptedLLM(good_script(**overrides))
+        graph = build_sample_graph(llm, settings or SampleSettings(), InMemorySaver())
+        return graph.invoke(INPUT, CONFIG), llm, graph
+
+    return run

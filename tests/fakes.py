@@ -1,0 +1,74 @@
+"""A scripted LLM for deterministic graph tests: replies are chosen by which prompt
+file the request was rendered from (recognised by its system message)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from nodes.llm import Completion, Messages, Sampling
+from prompts import load, names
+
+Reply = str | dict | list | Callable[[Messages], str]
+
+
+def prompt_name(messages: Messages) -> str:
+    """Which prompt file rendered these messages."""
+    system = next((m["content"] for m in messages if m["role"] == "system"), "")
+    for name in names():
+        if dict((role, t.template) for role, t in load(name)).get("system") == system:
+            return name
+    raise KeyError(f"no prompt file has the system message {system[:60]!r}")
+
+
+class ScriptedLLM:
+    """Replies per prompt name, consumed in order (the last one repeats).
+
+    A reply may be text, a JSON-able value (sent as JSON text), or a function of the
+    messages. Every call is logged in `calls`, and appended to `log_path` when given.
+    """
+
+    name = "scripted"
+
+    def __init__(
+        self,
+        script: dict[str, Reply | Sequence[Reply]],
+        delay_s: float = 0.0,
+        log_path: str | Path | None = None,
+    ):
+        self.script = {
+            k: list(v) if isinstance(v, list | tuple) else [v] for k, v in script.items()
+        }
+        self.delay_s = delay_s
+        self.log_path = Path(log_path) if log_path else None
+        self.calls: list[dict] = []
+        self._served: defaultdict[str, int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    def complete(self, messages: Messages, sampling: Sampling, schema: dict | None = None):
+        name = prompt_name(messages)
+        with self._lock:
+            replies = self.script[name]
+            reply = replies[min(self._served[name], len(replies) - 1)]
+            self._served[name] += 1
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if callable(reply):
+            reply = reply(messages)
+        text = reply if isinstance(reply, str) else json.dumps(reply)
+        call = {"prompt": name, "user": messages[-1]["content"], "seed": sampling.seed}
+        with self._lock:
+            self.calls.append(call)
+            if self.log_path:
+                with self.log_path.open("a") as log:
+                    log.write(json.dumps(call) + "\n")
+        return Completion(
+            text, prompt_tokens=10, completion_tokens=len(text.split()), latency_s=0.01
+        )
+
+    def count(self, name: str) -> int:
+        return sum(1 for c in self.calls if c["prompt"] == name)

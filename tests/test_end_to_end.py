@@ -1,0 +1,75 @@
+"""The real embedded model (SmolLM2-135M via llama.cpp) through the real CLI: the
+artefacts a user gets - samples rows, checkpoint history, the export file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checkpoints import SampleStore, open_checkpointer
+from checkpoints.trajectory import trajectory
+from graph import build_sample_graph
+
+EXAMPLES = Path(__file__).parent.parent / "examples" / "scenarios.jsonl"
+
+pytestmark = pytest.mark.slow
+
+
+def decif(*args: object) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "graph.cli", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+
+
+def test_embedded_model_run_inspect_export(tmp_path):
+    run = tmp_path / "run"
+    result = decif(
+        "run",
+        "--run",
+        run,
+        "--scenarios",
+        EXAMPLES,
+        "--limit",
+        2,
+        "--max-tokens",
+        256,
+        "--max-attempts",
+        2,
+        "--no-progress",
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads((run / "config.json").read_text())
+    assert config["llm"] == "llamacpp:SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    rows = list(SampleStore(run).rows())
+    assert len(rows) == 2
+    for row in rows:
+        assert row["status"] in {"accepted", "rejected", "failed"}
+        assert row["reason"]
+        assert row["llm_calls"] >= 1 and row["prompt_tokens"] > 0 and row["completion_tokens"] > 0
+        if row["status"] != "failed":
+            assert row["instruction"] and row["criteria"]
+            assert len(row["verdicts"]) == len(row["criteria"])  # grammar: one verdict each
+
+    with open_checkpointer(run) as saver:
+        graph = build_sample_graph(llm=None, checkpointer=saver)
+        steps = trajectory(graph, rows[0]["id"])
+    assert steps[0]["node"] == "make_instruction"
+    assert steps[0]["llm"]["prompt_tokens"] > 0
+    assert sum(s["llm"]["calls"] for s in steps) == rows[0]["llm_calls"]
+
+    listing = decif("inspect", "--run", run)
+    assert all(row["id"] in listing.stdout for row in rows)
+
+    out = tmp_path / "data" / "decif.jsonl"
+    assert decif("export", "--run", run, "--out", out).returncode == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    accepted = [r for r in rows if r["status"] == "accepted"]
+    assert len(records) == len(accepted)
+    for record, row in zip(records, accepted, strict=True):
+        assert record["messages"][0] == {"role": "user", "content": row["instruction"]}
+        assert record["messages"][1] == {"role": "assistant", "content": row["response"]}
+    assert "decif" in json.loads((out.parent / "dataset_info.json").read_text())

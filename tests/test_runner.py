@@ -1,0 +1,113 @@
+"""Runs: samples written as they finish, and a killed run resumed without repeating
+finished LLM calls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from conftest import good_script
+from fakes import ScriptedLLM
+
+from checkpoints import SampleStore
+from graph import SampleSettings
+from graph.runner import run_samples
+from graph.scenarios import make_scenario
+
+TESTS = Path(__file__).parent
+SCENARIOS = [make_scenario(f"request {i}", f"scenario {i}") for i in range(6)]
+
+
+def per_sample_script() -> dict:
+    """Every prompt after the first names its sample, so logged calls are distinguishable."""
+
+    def instruction(messages):
+        scenario = messages[-1]["content"].split("Their situation: ")[1].split("\n")[0]
+        return json.dumps({"instruction": f"Write about {scenario}."})
+
+    return good_script(make_instruction=instruction)
+
+
+def test_every_scenario_becomes_one_row(tmp_path):
+    llm = ScriptedLLM(per_sample_script())
+    counts = asyncio.run(
+        run_samples(tmp_path, llm, SCENARIOS, SampleSettings(), concurrency=3, progress=False)
+    )
+    assert counts == {"accepted": 6}
+    rows = list(SampleStore(tmp_path).rows())
+    assert [r["request"] for r in rows] == [f"request {i}" for i in range(6)]
+    assert all(r["llm_calls"] == 5 and r["criteria"] and r["response"] for r in rows)
+    # a second run finds nothing to do and calls nothing
+    again = ScriptedLLM(per_sample_script())
+    asyncio.run(run_samples(tmp_path, again, SCENARIOS, SampleSettings(), progress=False))
+    assert again.calls == []
+
+
+DRIVER = """
+import asyncio, sys
+sys.path.insert(0, {tests!r})
+from fakes import ScriptedLLM
+from test_runner import SCENARIOS, per_sample_script
+from graph import SampleSettings
+from graph.runner import run_samples
+llm = ScriptedLLM(per_sample_script(), delay_s={delay}, log_path={log!r})
+asyncio.run(run_samples({run!r}, llm, SCENARIOS, SampleSettings(), concurrency=1, progress=False))
+"""
+
+
+def test_killed_run_resumes_without_repeating_finished_calls(tmp_path):
+    run_dir, log = tmp_path / "run", tmp_path / "calls.jsonl"
+    delay = 0.3
+    script = tmp_path / "driver.py"
+    script.write_text(
+        textwrap.dedent(
+            DRIVER.format(tests=str(TESTS), delay=delay, log=str(log), run=str(run_dir))
+        )
+    )
+    env = {**os.environ, "PYTHONPATH": str(TESTS.parent)}
+    process = subprocess.Popen([sys.executable, str(script)], env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait for 12 finished calls (mid third sample)
+        if log.exists() and len(log.read_text().splitlines()) >= 12:
+            break
+        time.sleep(0.02)
+    time.sleep(delay / 2)  # kill in the middle of the next call, not right after one
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = log.read_text().splitlines()
+    assert 12 <= len(before) < 30
+    assert len(list(SampleStore(run_dir).rows())) < 6
+
+    subprocess.run([sys.executable, str(script)], env=env, check=True, timeout=120)
+
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    keys = [(c["prompt"], c["user"]) for c in calls]
+    assert len(keys) == 30 == len(set(keys)), "a finished LLM call was made again"
+    rows = list(SampleStore(run_dir).rows())
+    assert sorted(r["id"] for r in rows) == sorted(s.id for s in SCENARIOS)
+    assert {r["status"] for r in rows} == {"accepted"}
+
+
+def test_an_exception_in_one_sample_is_recorded_and_retried_on_rerun(tmp_path):
+    def flaky(messages):
+        if "scenario 2" in messages[-1]["content"]:
+            raise ValueError("context window exceeded")
+        return json.dumps({"instruction": "Write a poem."})
+
+    llm = ScriptedLLM(good_script(make_instruction=flaky))
+    asyncio.run(run_samples(tmp_path, llm, SCENARIOS, SampleSettings(), progress=False))
+    failed = list(SampleStore(tmp_path).rows("failed"))
+    assert [(r["request"], r["reason"]) for r in failed] == [("request 2", "llm_error")]
+    assert "context window exceeded" in failed[0]["error"]
+
+    fixed = ScriptedLLM(good_script())
+    asyncio.run(run_samples(tmp_path, fixed, SCENARIOS, SampleSettings(), progress=False))
+    assert fixed.count("make_instruction") == 1  # only the failed sample ran again
+    assert SampleStore(tmp_path).counts() == {"accepted": 6}
