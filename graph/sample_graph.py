@@ -21,29 +21,33 @@ from nodes.judge import accept, judge, reject
 from nodes.llm import LLM
 
 
+# Routers return edge labels; the path maps below turn them into nodes, and the labels
+# are what `decif graph` draws on the conditional edges.
+
+
 def after_instruction(state: SampleState) -> str:
-    return END if state.get("status") else "check_consistency"
+    return "failed" if state.get("status") else "written"
 
 
 def after_consistency(state: SampleState) -> str | list[str]:
     if state.get("status"):
-        return END
+        return "failed"
     if state["consistency"][-1]["conflict"] and not state.get("unresolved_conflict"):
-        return "refine"
+        return "conflict"
     return ["answer", "decompose"]
 
 
 def after_refine(state: SampleState) -> str:
-    return END if state.get("status") else "check_consistency"
+    return "failed" if state.get("status") else "check again"
 
 
 def after_judge(state: SampleState, max_attempts: int) -> str:
     if state.get("status"):
-        return END
+        return "failed"
     attempts = state["attempts"]
     if attempts[-1]["passed"]:
-        return "accept"
-    return "answer" if len(attempts) < max_attempts else "reject"
+        return "all YES"
+    return "resample" if len(attempts) < max_attempts else "attempts used up"
 
 
 def build_sample_graph(
@@ -65,18 +69,24 @@ def build_sample_graph(
     builder.add_node("reject", reject)
 
     builder.add_edge(START, "make_instruction")
-    builder.add_conditional_edges("make_instruction", after_instruction, ["check_consistency", END])
     builder.add_conditional_edges(
-        "check_consistency", after_consistency, ["refine", "answer", "decompose", END]
+        "make_instruction", after_instruction, {"written": "check_consistency", "failed": END}
     )
-    builder.add_conditional_edges("refine", after_refine, ["check_consistency", END])
+    builder.add_conditional_edges(
+        "check_consistency",
+        after_consistency,
+        {"conflict": "refine", "answer": "answer", "decompose": "decompose", "failed": END},
+    )
+    builder.add_conditional_edges(
+        "refine", after_refine, {"check again": "check_consistency", "failed": END}
+    )
     # answer and decompose run in the same step when both fire; judge then runs once.
     builder.add_edge("answer", "judge")
     builder.add_edge("decompose", "judge")
     builder.add_conditional_edges(
         "judge",
         partial(after_judge, max_attempts=settings.max_attempts),
-        ["accept", "answer", "reject", END],
+        {"all YES": "accept", "resample": "answer", "attempts used up": "reject", "failed": END},
     )
     builder.add_edge("accept", END)
     builder.add_edge("reject", END)

@@ -1,0 +1,62 @@
+"""The vllm backend against the real vLLM engine.
+
+Needs vLLM and a Hugging Face model folder (DECIF_VLLM_MODEL), so it runs where those
+exist - on a GPU, or on this CPU with the recipe of shared/VLLM_ON_CPU.md:
+`bench/convert_smollm2_to_hf.py` makes the folder. Without them it is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from checkpoints import SampleStore
+from graph import SampleSettings
+from graph.runner import run_samples
+from graph.scenarios import make_scenario
+from nodes.llm import Sampling
+
+MODEL = os.environ.get("DECIF_VLLM_MODEL", "")
+pytest.importorskip("vllm")
+pytestmark = pytest.mark.skipif(not os.path.isdir(MODEL), reason="set DECIF_VLLM_MODEL")
+
+
+@pytest.fixture(scope="module")
+def llm():
+    from nodes.llm import VLLMLLM
+
+    return VLLMLLM(model=MODEL, dtype="float32", max_model_len=2048, enforce_eager=True)
+
+
+def test_schema_constrains_the_verdicts(llm):
+    schema = {
+        "type": "object",
+        "properties": {
+            "verdicts": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["YES", "NO"]},
+                "minItems": 3,
+                "maxItems": 3,
+            }
+        },
+        "required": ["verdicts"],
+    }
+    messages = [{"role": "user", "content": "Is the sky blue? Is fire cold? Is 2 > 1?"}]
+    completion = llm.complete(messages, Sampling(max_tokens=64), schema)
+    from nodes.llm import parse_json
+
+    assert len(parse_json(completion.text)["verdicts"]) == 3
+    assert completion.prompt_tokens > 0 and completion.completion_tokens > 0
+
+
+def test_concurrent_samples_share_engine_calls(llm, tmp_path):
+    scenarios = [make_scenario(f"request {i}", f"A person in situation {i}.") for i in range(4)]
+    before = llm.engine_calls
+    settings = SampleSettings(max_tokens=128, max_attempts=1, max_refine_rounds=0)
+    asyncio.run(run_samples(tmp_path, llm, scenarios, settings, concurrency=4, progress=False))
+    rows = list(SampleStore(tmp_path).rows())
+    assert len(rows) == 4
+    calls = sum(r["llm_calls"] for r in rows)
+    assert llm.engine_calls - before < calls  # prompts of concurrent samples were coalesced
