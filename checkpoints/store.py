@@ -107,6 +107,47 @@ class SampleStore:
         sql = "select status, count(*) from samples group by status"
         return Counter(dict(self.db.execute(sql).fetchall()))
 
+    def save_meta(self, state: dict[str, Any]) -> None:
+        """The meta graph's result as tables: domains, requests and scenarios (with their
+        parent links), and one meta_calls row per list-generating call."""
+        with self.db.conn:
+            for name in ("domains", "requests", "scenarios", "meta_calls"):
+                self.db[name].drop(ignore=True)
+            text, number = str, int
+            self.db["domains"].create({"position": number, "domain": text}, pk="position")
+            self.db["domains"].insert_all(
+                {"position": i, "domain": d} for i, d in enumerate(state["domains"])
+            )
+            columns = {"position": number, "domain": text, "request": text}
+            self.db["requests"].create(columns, pk="position")
+            self.db["requests"].insert_all(
+                {"position": i, **r} for i, r in enumerate(state["requests"])
+            )
+            columns = {
+                "id": text,
+                "position": number,
+                "domain": text,
+                "request": text,
+                "scenario": text,
+            }
+            self.db["scenarios"].create(columns, pk="id")
+            self.db["scenarios"].insert_all(
+                {"position": i, **s} for i, s in enumerate(state["scenarios"])
+            )
+            calls = [
+                {
+                    "stage": stage,
+                    "task": json.dumps(b["key"]),
+                    "kept": b["kept"],
+                    "dropped": json.dumps(b["dropped"]),
+                }
+                for stage in ("domain", "request", "scenario")
+                for b in state.get(f"{stage}_batches", [])
+            ]
+            columns = {"stage": text, "task": text, "kept": number, "dropped": text}
+            self.db["meta_calls"].create(columns)
+            self.db["meta_calls"].insert_all(calls)
+
 
 def decode(row: dict[str, Any]) -> dict[str, Any]:
     return {k: json.loads(v) if k in JSON_COLUMNS and v else v for k, v in row.items()}

@@ -37,13 +37,22 @@ def trajectory(graph: CompiledStateGraph, thread_id: str) -> list[dict[str, Any]
 
 
 def describe(update: dict[str, Any], width: int = 300) -> list[str]:
-    """Human-readable lines for one step's update."""
+    """Human-readable lines for one step's update.
+
+    Each consistency round shows the instruction it checked, so a refinement reads as
+    a before and after."""
+
+    def short(value: object) -> str:
+        text = " ".join(value.split()) if isinstance(value, str) else repr(value)
+        return text if len(text) <= width else text[: width - 3] + "..."
+
     lines = []
     for key, value in update.items():
         if key == "consistency":
             for check in value:
                 verdict = "conflict" if check["conflict"] else "consistent"
                 lines.append(f"round {check['round']}: {verdict} - {check['explanation']}")
+                lines.append(f"  checked: {short(check['instruction'])}")
         elif key == "attempts":
             for attempt in value:
                 verdicts = " ".join(attempt["verdicts"]) or "-"
@@ -52,7 +61,5 @@ def describe(update: dict[str, Any], width: int = 300) -> list[str]:
             lines.append("criteria:")
             lines += [f"  {i}. {q}" for i, q in enumerate(value, 1)]
         else:
-            text = value if isinstance(value, str) else repr(value)
-            text = text if len(text) <= width else text[: width - 3] + "..."
-            lines.append(f"{key}: {text}")
+            lines.append(f"{key}: {short(value)}")
     return lines

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,9 +20,11 @@ from typing import Any
 from tqdm import tqdm
 
 from checkpoints import SampleStore, open_async_checkpointer
+from checkpoints.task_cache import TaskCache
+from graph.meta_graph import build_meta_graph
 from graph.sample_graph import build_sample_graph
-from graph.scenarios import Scenario
-from graph.state import SampleSettings
+from graph.scenarios import Scenario, make_scenario
+from graph.state import MetaSettings, SampleSettings
 from nodes.llm import LLM, BackendError
 
 CONFIG_FILE = "config.json"
@@ -40,13 +43,17 @@ class RunConfigError(ValueError):
     """The run directory was made with other settings."""
 
 
-def check_run_settings(run_dir: Path, requested: SampleSettings) -> None:
-    """Refuse, on a rerun, settings that would make resumed samples differ from the
-    finished ones."""
+def check_run_settings(
+    run_dir: Path, requested: SampleSettings | MetaSettings, section: str = "settings"
+) -> None:
+    """Refuse, on a rerun, settings that would make resumed work differ from the
+    finished work."""
     path = run_dir / CONFIG_FILE
     if not path.exists():
         return
-    saved = json.loads(path.read_text())["settings"]
+    saved = json.loads(path.read_text()).get(section)
+    if saved is None:
+        return
     changed = [
         f"{k}: {saved[k]!r} -> {v!r}"
         for k, v in requested.to_dict().items()
@@ -59,10 +66,14 @@ def check_run_settings(run_dir: Path, requested: SampleSettings) -> None:
         )
 
 
-def save_run_config(run_dir: Path, settings: SampleSettings, **extra: Any) -> None:
+def save_run_config(run_dir: Path, **sections: Any) -> None:
+    """Merge `sections` into the run's config.json (settings objects as dicts)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    config = {"settings": settings.to_dict(), **extra}
-    (run_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    path = run_dir / CONFIG_FILE
+    config = json.loads(path.read_text()) if path.exists() else {}
+    for name, value in sections.items():
+        config[name] = value.to_dict() if hasattr(value, "to_dict") else value
+    path.write_text(json.dumps(config, indent=2) + "\n")
 
 
 async def run_samples(
@@ -122,3 +133,33 @@ async def run_samples(
                 task.cancel()
             bar.close()
     return store.counts()
+
+
+META_THREAD = "meta"
+
+
+def draw_scenarios(scenarios: Sequence[Scenario], count: int, seed: int) -> list[Scenario]:
+    """A seeded sample of `count` scenarios (all when there are fewer), in their order."""
+    if len(scenarios) <= count:
+        return list(scenarios)
+    chosen = set(random.Random(f"{seed}/samples").sample(range(len(scenarios)), count))
+    return [s for i, s in enumerate(scenarios) if i in chosen]
+
+
+async def run_meta(
+    run_dir: str | Path, llm: LLM, settings: MetaSettings, concurrency: int = 1
+) -> list[Scenario]:
+    """Run (or resume, or reuse) the meta graph as the run's thread "meta"; its result
+    lands in the run's domains, requests and scenarios tables."""
+    run_dir = Path(run_dir)
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=concurrency + 2))
+    config = {"configurable": {"thread_id": META_THREAD}, "max_concurrency": concurrency}
+    async with open_async_checkpointer(run_dir) as saver:
+        graph = build_meta_graph(llm, settings, saver, TaskCache(run_dir))
+        snapshot = await graph.aget_state(config)
+        if not snapshot.values or snapshot.next:
+            await graph.ainvoke(None if snapshot.values else {}, config, durability="sync")
+        state = (await graph.aget_state(config)).values
+    SampleStore(run_dir).save_meta(state)
+    return [make_scenario(s["request"], s["scenario"], s["domain"]) for s in state["scenarios"]]

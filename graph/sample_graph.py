@@ -20,7 +20,6 @@ from nodes.instruction import make_instruction
 from nodes.judge import accept, judge, reject
 from nodes.llm import LLM
 
-
 # Routers return edge labels; the path maps below turn them into nodes, and the labels
 # are what `decif graph` draws on the conditional edges.
 

@@ -97,3 +97,19 @@ def make_scenario(request: str, scenario: str, domain: str = "") -> Scenario:
     request, scenario, domain = request.strip(), scenario.strip(), domain.strip()
     digest = hashlib.sha1(f"{domain}\x1f{request}\x1f{scenario}".encode()).hexdigest()
     return Scenario(id=digest[:12], request=request, scenario=scenario, domain=domain)
+
+
+def write_scenarios(scenarios: list[Scenario], path: str | Path) -> None:
+    """Write JSONL (what `decif run --scenarios` reads) and, beside it with a .json
+    suffix, the reference's {request: [scenario, ...]} shape."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as file:
+        for s in scenarios:
+            record = {"domain": s.domain, "request": s.request, "scenario": s.scenario}
+            file.write(json.dumps(record, ensure_ascii=False) + "\n")
+    by_request: dict[str, list[str]] = {}
+    for s in scenarios:
+        by_request.setdefault(s.request, []).append(s.scenario)
+    reference = path.with_suffix(".json")
+    reference.write_text(json.dumps(by_request, indent=2, ensure_ascii=False) + "\n")

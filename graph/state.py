@@ -94,3 +94,52 @@ def sample_key(state: SampleState, config: dict | None) -> str:
     """The sample's stable identity for seeding: its thread id, else its content."""
     thread_id = ((config or {}).get("configurable") or {}).get("thread_id")
     return str(thread_id) if thread_id else f"{state.get('request')}\n{state.get('scenario')}"
+
+
+class ItemBatch(TypedDict):
+    key: Any  # the fan-out task: iteration number, domain, or [domain, request]
+    items: list[str]
+    kept: int
+    dropped: dict[str, int]  # reason -> count, for this call
+
+
+class MetaState(TypedDict, total=False):
+    domain_batches: Annotated[list[ItemBatch], add]
+    domains: list[str]
+    request_batches: Annotated[list[ItemBatch], add]
+    requests: list[dict]  # {domain, request}
+    scenario_batches: Annotated[list[ItemBatch], add]
+    scenarios: list[dict]  # {id, domain, request, scenario}
+    duplicates: Annotated[list[dict], add]  # per stage: items dropped as repeats of others
+    llm_calls: Annotated[list[LLMCall], add]
+
+
+@dataclass(frozen=True)
+class MetaSettings:
+    """Sizes of the meta stages; the reference's defaults, which suit a GPU."""
+
+    seed: int = 0
+    iterations: int = 1000
+    domains_per_prompt: int = 25
+    requests_per_domain: int = 50
+    scenarios_per_request: int = 30
+    max_domains: int | None = None  # cap (a seeded sample) on domains taken to stage 2
+    max_requests: int | None = None  # cap on requests taken to stage 3
+    max_tokens: int = 2048
+    top_p: float = 0.8
+    top_k: int = 20
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# Small enough for the embedded CPU model to finish in a minute or two.
+SMALL_META = MetaSettings(
+    iterations=1,
+    domains_per_prompt=8,
+    requests_per_domain=4,
+    scenarios_per_request=3,
+    max_domains=3,
+    max_requests=6,
+    max_tokens=512,
+)

@@ -1,0 +1,95 @@
+"""Stages 1-3, the meta-information layers: domains, then requests per domain, then
+scenarios per request. Each node is one LLM call on one fan-out task (a LangGraph `Send`);
+the graph's merge steps deduplicate across tasks."""
+
+from __future__ import annotations
+
+import random
+
+from nodes.lists import ask_items, at_most_words, scenario_rule
+from nodes.llm import LLM, Sampling
+
+# One-line item shapes for the grammar (where the backend has one).
+DOMAIN_PATTERN = r"^[A-Z][A-Za-z &,-]{2,40}$"
+REQUEST_PATTERN = r"^[a-z][a-z ]{2,40}$"
+SCENARIO_PATTERN = r"^[A-Z][^\"\\\n]{40,250}$"
+
+SEED_DOMAINS = (
+    "Education",
+    "Healthcare",
+    "Finance",
+    "Technology",
+    "Travel",
+    "Computer Science",
+    "Artificial Intelligence",
+    "Data Science",
+    "Cybersecurity",
+    "Mathematics",
+)
+
+
+def _sampling(settings, stage: str, key: object) -> Sampling:
+    base = Sampling(
+        temperature=0.7, top_p=settings.top_p, top_k=settings.top_k, max_tokens=settings.max_tokens
+    )
+    return base.with_seed(settings.seed, "meta", stage, key)
+
+
+def domain_batch(task: dict, *, llm: LLM, settings) -> dict:
+    """One of many independent prompts, each showing the seeds freshly shuffled."""
+    iteration = task["iteration"]
+    seeds = list(SEED_DOMAINS)
+    random.Random(f"{settings.seed}/domains/{iteration}").shuffle(seeds)
+    items, record, completion = ask_items(
+        llm,
+        "meta_domains",
+        _sampling(settings, "domains", iteration),
+        settings.domains_per_prompt,
+        at_most_words(4),
+        pattern=DOMAIN_PATTERN,
+        seeds="\n".join(f"- {s}" for s in seeds),
+        count=settings.domains_per_prompt,
+    )
+    return {
+        "domain_batches": [{"key": iteration, "items": items, **record}],
+        "llm_calls": [completion.record("domains")],
+    }
+
+
+def request_batch(task: dict, *, llm: LLM, settings) -> dict:
+    domain = task["domain"]
+    items, record, completion = ask_items(
+        llm,
+        "meta_requests",
+        _sampling(settings, "requests", domain),
+        settings.requests_per_domain,
+        at_most_words(4),
+        transform=str.lower,
+        pattern=REQUEST_PATTERN,
+        domain=domain,
+        count=settings.requests_per_domain,
+    )
+    return {
+        "request_batches": [{"key": domain, "items": items, **record}],
+        "llm_calls": [completion.record("requests")],
+    }
+
+
+def scenario_batch(task: dict, *, llm: LLM, settings) -> dict:
+    domain, request = task["domain"], task["request"]
+    items, record, completion = ask_items(
+        llm,
+        "meta_scenarios",
+        _sampling(settings, "scenarios", f"{domain}/{request}"),
+        settings.scenarios_per_request,
+        scenario_rule,
+        transform=lambda s: s.rstrip("."),
+        pattern=SCENARIO_PATTERN,
+        domain=domain,
+        request=request,
+        count=settings.scenarios_per_request,
+    )
+    return {
+        "scenario_batches": [{"key": [domain, request], "items": items, **record}],
+        "llm_calls": [completion.record("scenarios")],
+    }
