@@ -15,7 +15,6 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer, Send
 
-from checkpoints.task_cache import TaskCache
 from graph.scenarios import make_scenario
 from graph.state import ItemBatch, MetaSettings, MetaState
 from nodes.lists import dedup_key
@@ -97,25 +96,16 @@ def fan_out_scenarios(state: MetaState) -> list[Send] | str:
 
 
 def build_meta_graph(
-    llm: LLM,
-    settings: MetaSettings | None = None,
-    checkpointer: Checkpointer = None,
-    cache: TaskCache | None = None,
+    llm: LLM, settings: MetaSettings | None = None, checkpointer: Checkpointer = None
 ) -> CompiledStateGraph:
-    """Compile the meta graph; with a `cache`, fan-out tasks that finished before an
-    interruption are not run again."""
     settings = settings or MetaSettings()
-
-    def bind(node: Callable, stage: str) -> Callable:
-        bound = partial(node, llm=llm, settings=settings)
-        return cache.remember(stage, bound) if cache else bound
-
+    bind = partial(partial, llm=llm, settings=settings)
     builder = StateGraph(MetaState)
-    builder.add_node("domain_batch", bind(domain_batch, "domains"))
+    builder.add_node("domain_batch", bind(domain_batch))
     builder.add_node("merge_domains", partial(merge_domains, settings=settings))
-    builder.add_node("request_batch", bind(request_batch, "requests"))
+    builder.add_node("request_batch", bind(request_batch))
     builder.add_node("merge_requests", partial(merge_requests, settings=settings))
-    builder.add_node("scenario_batch", bind(scenario_batch, "scenarios"))
+    builder.add_node("scenario_batch", bind(scenario_batch))
     builder.add_node("merge_scenarios", merge_scenarios)
 
     builder.add_conditional_edges(

@@ -20,7 +20,6 @@ from typing import Any
 from tqdm import tqdm
 
 from checkpoints import SampleStore, open_async_checkpointer
-from checkpoints.task_cache import TaskCache
 from graph.meta_graph import build_meta_graph
 from graph.sample_graph import build_sample_graph
 from graph.scenarios import Scenario, make_scenario
@@ -76,6 +75,14 @@ def save_run_config(run_dir: Path, **sections: Any) -> None:
     path.write_text(json.dumps(config, indent=2) + "\n")
 
 
+def size_node_pool(workers: int) -> None:
+    """Bound how many sync nodes run at once: LangGraph's async path runs them in the
+    loop's default executor. (Not LangGraph's `max_concurrency`: it also queues the
+    checkpoint writes of finished tasks behind running ones, so a run killed mid-step
+    would redo finished fan-out tasks - seen with langgraph 1.2.24.)"""
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=workers))
+
+
 async def run_samples(
     run_dir: str | Path,
     llm: LLM,
@@ -90,9 +97,7 @@ async def run_samples(
     store = SampleStore(run_dir)
     finished = store.finished_ids()
     todo = [(i, s) for i, s in enumerate(scenarios) if s.id not in finished]
-    # LangGraph runs sync nodes in the loop's default executor: size it to the concurrency.
-    loop = asyncio.get_running_loop()
-    loop.set_default_executor(ThreadPoolExecutor(max_workers=concurrency + 2))
+    size_node_pool(concurrency + 2)  # room for a sample's parallel answer + decompose
     semaphore = asyncio.Semaphore(concurrency)
     bar = tqdm(
         total=len(scenarios),
@@ -152,11 +157,10 @@ async def run_meta(
     """Run (or resume, or reuse) the meta graph as the run's thread "meta"; its result
     lands in the run's domains, requests and scenarios tables."""
     run_dir = Path(run_dir)
-    loop = asyncio.get_running_loop()
-    loop.set_default_executor(ThreadPoolExecutor(max_workers=concurrency + 2))
-    config = {"configurable": {"thread_id": META_THREAD}, "max_concurrency": concurrency}
+    size_node_pool(concurrency)
+    config = {"configurable": {"thread_id": META_THREAD}}
     async with open_async_checkpointer(run_dir) as saver:
-        graph = build_meta_graph(llm, settings, saver, TaskCache(run_dir))
+        graph = build_meta_graph(llm, settings, saver)
         snapshot = await graph.aget_state(config)
         if not snapshot.values or snapshot.next:
             await graph.ainvoke(None if snapshot.values else {}, config, durability="sync")
