@@ -111,3 +111,49 @@ def test_an_exception_in_one_sample_is_recorded_and_retried_on_rerun(tmp_path):
     asyncio.run(run_samples(tmp_path, fixed, SCENARIOS, SampleSettings(), progress=False))
     assert fixed.count("make_instruction") == 1  # only the failed sample ran again
     assert SampleStore(tmp_path).counts() == {"accepted": 6}
+
+
+PARALLEL_DRIVER = """
+import asyncio, sys, time
+sys.path.insert(0, {tests!r})
+from fakes import ScriptedLLM
+from conftest import good_script
+from graph import SampleSettings
+from graph.runner import run_samples
+from graph.scenarios import make_scenario
+
+def slow_criteria(messages):
+    time.sleep({delay})
+    return '{{"questions": ["Is it a poem?", "Does it have four lines?"]}}'
+
+llm = ScriptedLLM(good_script(decompose=slow_criteria), log_path={log!r})
+scenarios = [make_scenario("write a poem", "A teacher needs a poem.")]
+asyncio.run(run_samples({run!r}, llm, scenarios, SampleSettings(), progress=False))
+"""
+
+
+def test_a_finished_parallel_branch_is_kept_when_its_sibling_is_killed(tmp_path):
+    """answer finishes while decompose is still running; after the kill, only decompose
+    (and what follows) runs again."""
+    run_dir, log = tmp_path / "run", tmp_path / "calls.jsonl"
+    driver = tmp_path / "driver.py"
+    driver.write_text(
+        PARALLEL_DRIVER.format(tests=str(TESTS), delay=3.0, log=str(log), run=str(run_dir))
+    )
+    env = {**os.environ, "PYTHONPATH": str(TESTS.parent)}
+    process = subprocess.Popen([sys.executable, str(driver)], env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if log.exists() and '"answer"' in log.read_text():
+            break
+        time.sleep(0.02)
+    time.sleep(0.5)  # decompose is still sleeping
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert '"decompose"' not in log.read_text()
+
+    subprocess.run([sys.executable, str(driver)], env=env, check=True, timeout=120)
+    prompts = [json.loads(line)["prompt"] for line in log.read_text().splitlines()]
+    assert prompts.count("answer") == 1
+    assert prompts.count("decompose") == 1
+    assert SampleStore(run_dir).counts() == {"accepted": 1}
