@@ -531,7 +531,8 @@ def stats(run_dir: Path, as_json: bool, html_out: Path | None) -> None:
     click.echo(json.dumps(figures, indent=2) if as_json else text_summary(figures))
     if html_out is None:
         return
-    page = html_report(figures, draw(build_sample_graph(llm=None), "svg"), f"decif run {run_dir}")
+    graph_svg = draw(build_sample_graph(llm=None), "svg")
+    page = html_report(figures, graph_svg, f"decif stats: {run_dir.name}")
     try:
         html_out.write_text(page, encoding="utf-8")
     except OSError as err:

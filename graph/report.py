@@ -318,7 +318,7 @@ def _nodes_plot(figure: Figure, nodes: list[dict]) -> None:
     )
     tokens.set_yticks(list(positions), names)
     tokens.set_xlabel("tokens (all calls)", fontsize=9)
-    tokens.legend(fontsize=8, frameon=False)
+    tokens.legend(fontsize=8, frameon=False, ncols=2, loc="lower left", bbox_to_anchor=(0, 1))
     bars = seconds.barh(list(positions), [n["seconds"] for n in nodes], color=TIME_COLOUR)
     seconds.bar_label(bars, [f"{n['calls']} calls" for n in nodes], padding=3, fontsize=8)
     seconds.set_xlabel("LLM seconds (all calls)", fontsize=9)
