@@ -61,7 +61,7 @@ def sample_row(sample: dict[str, Any], state: dict[str, Any], error: str = "") -
         "criteria": json.dumps(state.get("criteria", [])),
         "verdicts": json.dumps(attempts[-1]["verdicts"] if attempts else []),
         "attempts": len(attempts),
-        "refine_rounds": max(len(state.get("consistency", [])) - 1, 0),
+        "refine_rounds": sum(1 for c in calls if c["node"] == "refine"),
         "unresolved_conflict": int(bool(state.get("unresolved_conflict"))),
         "llm_calls": len(calls),
         "prompt_tokens": sum(c["prompt_tokens"] for c in calls),

@@ -57,6 +57,8 @@ def describe(update: dict[str, Any], width: int = 300) -> list[str]:
             for attempt in value:
                 verdicts = " ".join(attempt["verdicts"]) or "-"
                 lines.append(f"attempt {attempt['attempt']}: {attempt['reason']} [{verdicts}]")
+                if "judge_reply" in attempt:
+                    lines.append(f"  judge replied: {short(attempt['judge_reply'])}")
         elif key == "criteria":
             lines.append("criteria:")
             lines += [f"  {i}. {q}" for i, q in enumerate(value, 1)]

@@ -15,7 +15,8 @@ import click
 from checkpoints import SampleStore, open_checkpointer
 from checkpoints.store import SAMPLES_DB
 from checkpoints.trajectory import describe, trajectory
-from graph.export import DATASET_INFO, export_llamafactory
+from graph.export import DATASET_INFO, FORMATS, export
+from graph.meta_graph import build_meta_graph
 from graph.runner import (
     RunConfigError,
     check_run_settings,
@@ -123,6 +124,12 @@ meta_options = stack(
     click.option("--scenarios-per-request", type=click.IntRange(1), help="Scenarios per request."),
     click.option("--max-domains", type=click.IntRange(1), help="Cap on domains (seeded sample)."),
     click.option("--max-requests", type=click.IntRange(1), help="Cap on requests (seeded sample)."),
+)
+base_model_option = click.option(
+    "--base-model",
+    default="meta-llama/Llama-3.1-8B",
+    show_default=True,
+    help="The model_name_or_path written into the LLaMA-Factory training config.",
 )
 META_SIZES_HELP = (
     "Sizes default to the reference's (1000 prompts x 25 domains, 50 requests per domain, "
@@ -313,6 +320,7 @@ def meta(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Export file [default: RUN/export/decif.jsonl].",
 )
+@base_model_option
 @backend_options
 def pipeline(
     run_dir: Path,
@@ -323,6 +331,7 @@ def pipeline(
     max_tokens: int,
     progress: bool,
     out: Path | None,
+    base_model: str,
     backend: str,
     model: str | None,
     base_url: str | None,
@@ -362,7 +371,7 @@ def pipeline(
     drawn = draw_scenarios(scenarios, samples, seed)
     counts = execute(run_samples(run_dir, llm, drawn, settings, concurrency, progress), run_dir)
     out = out or run_dir / "export" / "decif.jsonl"
-    exported = export_llamafactory(SampleStore(run_dir).rows("accepted"), out)
+    exported = export_run(SampleStore(run_dir), out, "llamafactory", None, base_model)
     click.echo(f"{run_dir}: {summary(counts)}; {exported} pairs -> {out}")
 
 
@@ -421,14 +430,16 @@ def inspect(run_dir: Path, sample_id: str | None, status: str | None, as_json: b
             click.echo(f"  {line}")
 
 
-@cli.command()
+@cli.command("export")
 @click.option("--run", "run_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["llamafactory"]),
+    type=click.Choice(FORMATS),
     default="llamafactory",
     show_default=True,
+    help="llamafactory: sharegpt-style messages (SFT); alpaca: instruction/input/output (SFT); "
+    "preference: chosen (passing) vs rejected (failing) responses of one instruction (DPO).",
 )
 @click.option(
     "--out",
@@ -437,15 +448,29 @@ def inspect(run_dir: Path, sample_id: str | None, status: str | None, as_json: b
     help="JSONL file to write; dataset_info.json is written (or updated) beside it.",
 )
 @click.option("--name", help="Dataset name in dataset_info.json [default: the file's stem].")
-def export(run_dir: Path, fmt: str, out: Path, name: str | None) -> None:
-    """Export the accepted pairs for training with LLaMA-Factory."""
+@base_model_option
+def export_command(run_dir: Path, fmt: str, out: Path, name: str | None, base_model: str) -> None:
+    """Export accepted pairs for training with LLaMA-Factory.
+
+    Writes OUT, registers it in the dataset_info.json beside it (other entries are kept),
+    and writes a ready training config beside it (OUT-stem.sft.yaml, or .dpo.yaml for
+    preference pairs) with the reference's recipe: full fine-tune, lr 1e-5, 3 epochs,
+    cosine schedule, cutoff 8192, bf16.
+    """
     store = require_run(run_dir)
+    count = export_run(store, out, fmt, name, base_model)
+    info = out.parent / DATASET_INFO
+    click.echo(f"{count} {fmt} records -> {out} (dataset {name or out.stem!r} in {info})")
+
+
+def export_run(store: SampleStore, out: Path, fmt: str, name: str | None, base_model: str) -> int:
     try:
-        count = export_llamafactory(store.rows("accepted"), out, name)
+        return export(store.rows(), out, fmt, name, base_model)
     except (OSError, json.JSONDecodeError) as err:
         raise click.ClickException(f"cannot export to {out}: {err}") from None
-    info = out.parent / DATASET_INFO
-    click.echo(f"{count} accepted pairs -> {out} (dataset {name or out.stem!r} in {info})")
+
+
+GRAPHS = {"sample": build_sample_graph, "meta": build_meta_graph}
 
 
 # matplotlib and the drawing code are imported inside these commands: they are slow to
@@ -456,7 +481,7 @@ def export(run_dir: Path, fmt: str, out: Path, name: str | None) -> None:
 @click.option(
     "--graph",
     "graph_name",
-    type=click.Choice(["sample"]),
+    type=click.Choice(list(GRAPHS)),
     default="sample",
     show_default=True,
     help="Which graph to draw.",
@@ -485,7 +510,7 @@ def draw_graph(graph_name: str, fmt: str, out: Path | None) -> None:
 
     if fmt in ("png", "svg") and out is None:
         raise click.ClickException(f"--format {fmt} is a picture: give --out FILE to write it to")
-    picture = draw(build_sample_graph(llm=None), fmt)
+    picture = draw(GRAPHS[graph_name](llm=None), fmt)
     if out is None:
         click.echo(picture)
         return

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass
 from operator import add
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from nodes.llm import Sampling
 
@@ -37,6 +37,7 @@ class Attempt(TypedDict):
     verdicts: list[str]
     passed: bool
     reason: str  # passed | criteria_failed | response_empty | judge_malformed
+    judge_reply: NotRequired[str]  # the unreadable reply, when judge_malformed
 
 
 class SampleState(TypedDict, total=False):
@@ -53,6 +54,7 @@ class SampleState(TypedDict, total=False):
     llm_calls: Annotated[list[LLMCall], add]
     status: Status
     reason: str
+    malformed_reply: str  # the model's unreadable reply that failed the sample
 
 
 # Temperatures of the reference: 0.6 where an instruction is written or checked.
@@ -88,6 +90,17 @@ class SampleSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+MAX_KEPT_REPLY = 2000  # characters of an unreadable reply kept as evidence
+
+
+def failed(reason: str, reply: str | None = None) -> dict:
+    """The update that ends a sample as failed, with the reply that caused it."""
+    update: dict = {"status": "failed", "reason": reason}
+    if reply is not None:
+        update["malformed_reply"] = reply[:MAX_KEPT_REPLY]
+    return update
 
 
 def sample_key(state: SampleState, config: dict | None) -> str:

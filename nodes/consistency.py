@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from langchain_core.runnables import RunnableConfig
 
-from graph.state import SampleSettings, SampleState, sample_key
+from graph.state import SampleSettings, SampleState, failed, sample_key
 from nodes.instruction import INSTRUCTION_SCHEMA, read_instruction
 from nodes.llm import LLM, ask_json
 
 CONSISTENCY_SCHEMA = {
     "type": "object",
-    "properties": {"conflict": {"type": "boolean"}, "explanation": {"type": "string"}},
+    # Bounded so a rambling explanation closes its string before max_tokens cuts the JSON.
+    # (llama.cpp's grammar cannot expand much larger bounds than a few hundred.)
+    "properties": {
+        "conflict": {"type": "boolean"},
+        "explanation": {"type": "string", "maxLength": 300},
+    },
     "required": ["conflict", "explanation"],
 }
 
@@ -29,7 +34,7 @@ def check_consistency(
     )
     update: dict = {"llm_calls": [completion.record("check_consistency")]}
     if not (isinstance(data, dict) and isinstance(data.get("conflict"), bool)):
-        return update | {"status": "failed", "reason": "consistency_malformed"}
+        return update | failed("consistency_malformed", completion.text)
     conflict = data["conflict"]
     check = {
         "round": round_,
@@ -57,7 +62,7 @@ def refine(
     update: dict = {"llm_calls": [completion.record("refine")]}
     instruction = read_instruction(data)
     if instruction is None:
-        return update | {"status": "failed", "reason": "refine_malformed"}
+        return update | failed("refine_malformed", completion.text)
     if not instruction:
-        return update | {"status": "failed", "reason": "refine_empty"}
+        return update | failed("refine_empty")
     return update | {"instruction": instruction}

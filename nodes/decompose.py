@@ -6,9 +6,12 @@ import re
 
 from langchain_core.runnables import RunnableConfig
 
-from graph.state import SampleSettings, SampleState, sample_key
+from graph.state import SampleSettings, SampleState, failed, sample_key
 from nodes.llm import LLM, ask_json
 
+# One line each: under a grammar, a string that may hold newlines lets a small model
+# wander off into prose until max_tokens cuts the JSON.
+QUESTION_PATTERN = r"^[^\"\\\n]{5,200}$"
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\(?\d+[.)]|[a-z][.)])\s+", re.IGNORECASE)
 
 
@@ -18,7 +21,7 @@ def criteria_schema(max_items: int) -> dict:
         "properties": {
             "questions": {
                 "type": "array",
-                "items": {"type": "string"},
+                "items": {"type": "string", "pattern": QUESTION_PATTERN},
                 "minItems": 1,
                 "maxItems": max_items,
             }
@@ -46,8 +49,8 @@ def decompose(
     )
     update: dict = {"llm_calls": [completion.record("decompose")]}
     if not (isinstance(data, dict) and isinstance(data.get("questions"), list)):
-        return update | {"status": "failed", "reason": "criteria_malformed"}
+        return update | failed("criteria_malformed", completion.text)
     questions = clean_questions(data["questions"])[: settings.max_criteria]
     if not questions:
-        return update | {"status": "failed", "reason": "criteria_empty"}
+        return update | failed("criteria_empty")
     return update | {"criteria": questions}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from langchain_core.runnables import RunnableConfig
 
-from graph.state import SampleSettings, SampleState, sample_key
+from graph.state import SampleSettings, SampleState, failed, sample_key
 from nodes.constraints import draw_constraints
 from nodes.llm import LLM, ask_json
 
 INSTRUCTION_SCHEMA = {
     "type": "object",
-    "properties": {"instruction": {"type": "string"}},
+    "properties": {"instruction": {"type": "string", "minLength": 10}},
     "required": ["instruction"],
 }
 
@@ -42,7 +42,7 @@ def make_instruction(
     }
     instruction = read_instruction(data)
     if instruction is None:
-        return update | {"status": "failed", "reason": "instruction_malformed"}
+        return update | failed("instruction_malformed", completion.text)
     if not instruction:
-        return update | {"status": "failed", "reason": "instruction_empty"}
+        return update | failed("instruction_empty")
     return update | {"instruction": instruction}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from langchain_core.runnables import RunnableConfig
 
-from graph.state import Attempt, SampleSettings, SampleState, sample_key
+from graph.state import MAX_KEPT_REPLY, Attempt, SampleSettings, SampleState, sample_key
 from nodes.llm import LLM, ask_json
 
 VERDICTS = ("YES", "NO")
@@ -63,7 +63,10 @@ def judge(
     update: dict = {"llm_calls": [completion.record("judge")]}
     verdicts = read_verdicts(data, len(criteria))
     if verdicts is None:
-        return update | {"attempts": [attempt | {"reason": "judge_malformed"}]}
+        reply = completion.text[:MAX_KEPT_REPLY]
+        return update | {
+            "attempts": [attempt | {"reason": "judge_malformed", "judge_reply": reply}]
+        }
     passed = "NO" not in verdicts
     reason = "passed" if passed else "criteria_failed"
     return update | {

@@ -7,7 +7,6 @@ server without grammars still yields items, and prose, think blocks and junk yie
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -43,7 +42,7 @@ def raw_items(text: str) -> tuple[list[str], Counter]:
     dropped: Counter = Counter()
     try:
         data = parse_json(text)
-    except (json.JSONDecodeError, ValueError):
+    except ValueError:
         data = None
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         return [str(item) for item in data["items"]], dropped

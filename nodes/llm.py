@@ -84,18 +84,21 @@ def strip_think(text: str) -> str:
 
 
 def parse_json(text: str) -> Any:
-    """Parse a JSON reply, tolerating a fenced block or prose around one object."""
+    """Parse a JSON reply: as it is, else a fenced block in it, else its outermost braces.
+
+    Raw newlines inside strings are accepted (strict=False): llama.cpp's JSON grammar lets
+    a model write them, and they are no reason to lose a reply.
+    """
     text = strip_think(text)
     fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
-    if fenced:
-        text = fenced.group(1)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        start, end = text.find("{"), text.rfind("}")
-        if start != -1 and end > start:
-            return json.loads(text[start : end + 1])
-        raise
+    start, end = text.find("{"), text.rfind("}")
+    candidates = [text, fenced.group(1) if fenced else None, text[start : end + 1]]
+    for candidate in filter(None, candidates):
+        try:
+            return json.loads(candidate, strict=False)
+        except json.JSONDecodeError:
+            continue
+    raise ValueError("no JSON found in the reply")
 
 
 def _to_langchain(messages: Messages) -> list:
@@ -378,5 +381,5 @@ def ask_json(
     completion = llm.complete(render(prompt, **values), sampling, schema)
     try:
         return parse_json(completion.text), completion
-    except (json.JSONDecodeError, ValueError):
+    except ValueError:  # JSONDecodeError is one
         return None, completion

@@ -146,3 +146,17 @@ def test_answer_and_decompose_run_in_the_same_step(run_graph):
         s.next for s in graph.get_state_history(CONFIG) if set(s.next) == {"answer", "decompose"}
     ]
     assert parallel
+
+
+def test_an_unreadable_reply_is_kept_as_evidence(run_graph):
+    state, _, _ = run_graph(check_consistency="I think it is fine")
+    assert (state["status"], state["reason"]) == ("failed", "consistency_malformed")
+    assert state["malformed_reply"] == "I think it is fine"
+    state, _, _ = run_graph(SampleSettings(max_attempts=1), judge="YES YES")
+    assert state["attempts"][0]["judge_reply"] == "YES YES"
+
+
+def test_raw_newlines_inside_json_strings_are_read(run_graph):
+    state, _, _ = run_graph(check_consistency='{"conflict": false, "explanation": "a\nb"}')
+    assert state["status"] == "accepted"
+    assert state["consistency"][0]["explanation"] == "a\nb"
