@@ -10,8 +10,9 @@ from graph.state import SampleSettings, SampleState, failed, sample_key
 from nodes.llm import LLM, ask_json
 
 # One line each: under a grammar, a string that may hold newlines lets a small model
-# wander off into prose until max_tokens cuts the JSON.
-QUESTION_PATTERN = r"^[^\"\\\n]{5,200}$"
+# wander off into prose until max_tokens cuts the JSON. No upper bound: xgrammar (vLLM)
+# fails to compile repetition bounds above 128.
+QUESTION_PATTERN = r"^[^\"\\\n]{5,}$"
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\(?\d+[.)]|[a-z][.)])\s+", re.IGNORECASE)
 
 

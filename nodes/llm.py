@@ -213,9 +213,10 @@ class OpenAILLM:
         kwargs: dict[str, Any] = {
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
-            "max_tokens": sampling.max_tokens,
             "seed": sampling.seed,
-            "extra_body": {"top_k": sampling.top_k},
+            # In the body as is: ChatOpenAI would rename max_tokens to max_completion_tokens,
+            # which older OpenAI-compatible servers ignore.
+            "extra_body": {"top_k": sampling.top_k, "max_tokens": sampling.max_tokens},
         }
         if schema is not None:
             # In extra_body, not `response_format=`: that sends ChatOpenAI down the SDK's

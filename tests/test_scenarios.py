@@ -28,3 +28,22 @@ def test_ids_are_stable_and_exact_repeats_collapse(tmp_path):
     assert first[0].domain == "Travel"
     assert [s.id for s in first] == [s.id for s in load_scenarios(path)]
     assert first[0].id != first[1].id
+
+
+def test_every_module_imports_on_its_own():
+    """A library user may import any module first; none may hit a circular import."""
+    import importlib
+    import pkgutil
+    import subprocess
+    import sys
+
+    for package in ("graph", "nodes", "checkpoints", "prompts"):
+        modules = [package] + [
+            f"{package}.{m.name}"
+            for m in pkgutil.iter_modules(importlib.import_module(package).__path__)
+        ]
+        for module in modules:
+            result = subprocess.run(
+                [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
+            )
+            assert result.returncode == 0, f"import {module}: {result.stderr[-300:]}"

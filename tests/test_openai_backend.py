@@ -1,0 +1,134 @@
+"""The openai backend against a local OpenAI-compatible HTTP server (stdlib, scripted):
+what decif sends, what it reads back, and the sample graph run through it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from click.testing import CliRunner
+from conftest import good_script
+from fakes import prompt_name
+
+from checkpoints import SampleStore
+from graph.cli import cli
+from nodes.llm import OpenAILLM, Sampling
+from prompts import render
+
+
+class ScriptedServer(ThreadingHTTPServer):
+    """Serves /v1/models and /v1/chat/completions with replies chosen by prompt file."""
+
+    def __init__(self, script: dict):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.script = script
+        self.requests: list[dict] = []
+        self.finish_reason = "stop"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: ScriptedServer
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def reply(self, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self.reply({"object": "list", "data": [{"id": "tiny", "object": "model"}]})
+
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append(request)
+        reply = self.server.script[prompt_name(request["messages"])]
+        text = reply if isinstance(reply, str) else json.dumps(reply)
+        self.reply(
+            {
+                "id": "c1",
+                "object": "chat.completion",
+                "created": 0,
+                "model": request["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": self.server.finish_reason,
+                    }
+                ],
+                "usage": {"prompt_tokens": 42, "completion_tokens": 7, "total_tokens": 49},
+            }
+        )
+
+
+@pytest.fixture
+def server():
+    server = ScriptedServer(good_script())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+SCHEMA = {"type": "object", "properties": {"verdicts": {"type": "array"}}}
+
+
+def test_sampling_and_schema_reach_the_server(server):
+    llm = OpenAILLM(server.base_url)
+    assert llm.name == "openai:tiny"  # the served model is found by itself
+    sampling = Sampling(temperature=0.6, top_p=0.8, top_k=20, max_tokens=99, seed=7)
+    completion = llm.complete(render("answer", instruction="hi"), sampling, SCHEMA)
+    sent = server.requests[-1]
+    assert (sent["temperature"], sent["top_p"], sent["top_k"]) == (0.6, 0.8, 20)
+    assert (sent["max_tokens"], sent["seed"]) == (99, 7)
+    assert sent["response_format"]["type"] == "json_schema"
+    assert sent["response_format"]["json_schema"]["schema"] == SCHEMA
+    assert (completion.prompt_tokens, completion.completion_tokens) == (42, 7)
+
+
+def test_a_reply_cut_by_max_tokens_comes_back_as_text(server):
+    """Not an exception: the node records it as malformed (a regression seen with the
+    openai SDK's parse path)."""
+    server.finish_reason = "length"
+    server.script = {"judge": '{"verdicts": ["YE'}
+    llm = OpenAILLM(server.base_url)
+    messages = render("judge", instruction="i", response="r", questions="1. q", count=1)
+    completion = llm.complete(messages, Sampling(max_tokens=5), SCHEMA)
+    assert completion.text == '{"verdicts": ["YE'
+
+
+def test_decif_run_against_the_server(server, tmp_path):
+    scenarios = tmp_path / "s.jsonl"
+    scenarios.write_text(json.dumps({"request": "write a poem", "scenario": "A teacher."}) + "\n")
+    run = tmp_path / "run"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "--run",
+            str(run),
+            "--scenarios",
+            str(scenarios),
+            "--backend",
+            "openai",
+            "--base-url",
+            server.base_url,
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    [row] = SampleStore(run).rows()
+    assert row["status"] == "accepted"
+    assert row["prompt_tokens"] == 42 * row["llm_calls"]
+    assert json.loads((run / "config.json").read_text())["llm"] == "openai:tiny"
