@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nodes.judge import verdict_schema
+
 if TYPE_CHECKING:
     from nodes.llm import VLLMLLM, Sampling
 
@@ -50,18 +52,7 @@ TOPICS = [
     "violins",
     "deserts",
 ]
-SCHEMA = {
-    "type": "object",
-    "properties": {
-        "verdicts": {
-            "type": "array",
-            "items": {"type": "string", "enum": ["YES", "NO"]},
-            "minItems": 3,
-            "maxItems": 3,
-        }
-    },
-    "required": ["verdicts"],
-}
+SCHEMA = verdict_schema(3)
 
 
 def messages(topic: str) -> list[dict[str, str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from langchain_core.runnables import RunnableConfig
 
 from graph.state import SampleSettings, SampleState, failed, sample_key
-from nodes.instruction import INSTRUCTION_SCHEMA, read_instruction
+from nodes.instruction import INSTRUCTION_SCHEMA, instruction_update
 from nodes.llm import LLM, ask_json
 
 CONSISTENCY_SCHEMA = {
@@ -59,10 +59,5 @@ def refine(
         instruction=state["instruction"],
         explanation=last["explanation"] or "two requirements contradict each other",
     )
-    update: dict = {"llm_calls": [completion.record("refine")]}
-    instruction = read_instruction(data)
-    if instruction is None:
-        return update | failed("refine_malformed", completion.text)
-    if not instruction:
-        return update | failed("refine_empty")
-    return update | {"instruction": instruction}
+    update = {"llm_calls": [completion.record("refine")]}
+    return update | instruction_update(data, completion.text, "refine")

@@ -15,11 +15,12 @@ INSTRUCTION_SCHEMA = {
 }
 
 
-def read_instruction(data: object) -> str | None:
-    """The instruction text of a {"instruction": ...} reply; None when malformed."""
-    if isinstance(data, dict) and isinstance(data.get("instruction"), str):
-        return data["instruction"].strip()
-    return None
+def instruction_update(data: object, reply: str, reason_prefix: str) -> dict:
+    """The update for a {"instruction": ...} reply: the instruction, or the failure."""
+    if not (isinstance(data, dict) and isinstance(data.get("instruction"), str)):
+        return failed(f"{reason_prefix}_malformed", reply)
+    instruction = data["instruction"].strip()
+    return {"instruction": instruction} if instruction else failed(f"{reason_prefix}_empty")
 
 
 def make_instruction(
@@ -36,13 +37,7 @@ def make_instruction(
     data, completion = ask_json(
         llm, prompt, settings.sampling("make_instruction", key), INSTRUCTION_SCHEMA, **values
     )
-    update: dict = {
+    return {
         "constraints": [c.id for c in drawn],
         "llm_calls": [completion.record("make_instruction")],
-    }
-    instruction = read_instruction(data)
-    if instruction is None:
-        return update | failed("instruction_malformed", completion.text)
-    if not instruction:
-        return update | failed("instruction_empty")
-    return update | {"instruction": instruction}
+    } | instruction_update(data, completion.text, "instruction")

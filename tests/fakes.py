@@ -4,6 +4,10 @@ file the request was rendered from (recognised by its system message)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -13,6 +17,7 @@ from pathlib import Path
 from nodes.llm import Completion, Messages, Sampling
 from prompts import load, names
 
+TESTS = Path(__file__).parent
 Reply = str | dict | list | Callable[[Messages], str]
 
 
@@ -72,3 +77,23 @@ class ScriptedLLM:
 
     def count(self, name: str) -> int:
         return sum(1 for c in self.calls if c["prompt"] == name)
+
+
+def python_process(script: Path, **popen) -> subprocess.Popen:
+    """Run `script` in a real Python process that imports decif and these test helpers."""
+    env = {**os.environ, "PYTHONPATH": f"{TESTS.parent}{os.pathsep}{TESTS}"}
+    return subprocess.Popen([sys.executable, str(script)], env=env, **popen)
+
+
+def kill_when(process: subprocess.Popen, log: Path, ready: Callable[[str], bool], pause: float):
+    """SIGKILL `process` `pause` seconds after its call log first satisfies `ready`."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (log.exists() and ready(log.read_text())):
+        time.sleep(0.02)
+    time.sleep(pause)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def run_to_end(script: Path) -> None:
+    assert python_process(script).wait(timeout=120) == 0

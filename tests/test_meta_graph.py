@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-from pathlib import Path
 
-from fakes import ScriptedLLM
+from fakes import ScriptedLLM, kill_when, python_process, run_to_end
 from langgraph.checkpoint.memory import InMemorySaver
 
 from checkpoints import SampleStore
@@ -21,8 +14,6 @@ from graph.runner import run_meta
 from graph.state import MetaSettings
 from nodes.lists import parse_items, scenario_rule
 from nodes.meta import SEED_DOMAINS
-
-TESTS = Path(__file__).parent
 
 
 def field(messages, name: str) -> str:
@@ -130,8 +121,7 @@ def test_meta_run_lands_in_tables(tmp_path):
 
 
 DRIVER = """
-import asyncio, sys
-sys.path.insert(0, {tests!r})
+import asyncio
 from fakes import ScriptedLLM
 from test_meta_graph import script
 from graph.runner import run_meta
@@ -144,24 +134,12 @@ asyncio.run(run_meta({run!r}, llm, MetaSettings(iterations=3, max_domains=4), co
 def test_killed_meta_run_resumes_without_repeating_finished_calls(tmp_path):
     run_dir, log, delay = tmp_path / "run", tmp_path / "calls.jsonl", 0.3
     driver = tmp_path / "driver.py"
-    driver.write_text(
-        textwrap.dedent(
-            DRIVER.format(tests=str(TESTS), delay=delay, log=str(log), run=str(run_dir))
-        )
-    )
-    env = {**os.environ, "PYTHONPATH": str(TESTS.parent)}
-    process = subprocess.Popen([sys.executable, str(driver)], env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # 3 domain calls + 2 request calls finished
-        if log.exists() and len(log.read_text().splitlines()) >= 5:
-            break
-        time.sleep(0.02)
-    time.sleep(delay / 2)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    driver.write_text(DRIVER.format(delay=delay, log=str(log), run=str(run_dir)))
+    # 3 domain calls and 2 request calls finished, the third request call in flight
+    kill_when(python_process(driver), log, lambda text: text.count("\n") >= 5, delay / 2)
     assert len(log.read_text().splitlines()) < 3 + 4 + 6
 
-    subprocess.run([sys.executable, str(driver)], env=env, check=True, timeout=120)
+    run_to_end(driver)
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     keys = [(c["prompt"], c["user"]) for c in calls]
     assert len(keys) == len(set(keys)), "a finished LLM call was made again"

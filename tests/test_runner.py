@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-from pathlib import Path
 
 from conftest import good_script
-from fakes import ScriptedLLM
+from fakes import ScriptedLLM, kill_when, python_process, run_to_end
 
 from checkpoints import SampleStore
 from graph import SampleSettings
 from graph.runner import run_samples
 from graph.scenarios import make_scenario
 
-TESTS = Path(__file__).parent
 SCENARIOS = [make_scenario(f"request {i}", f"scenario {i}") for i in range(6)]
 
 
@@ -51,8 +43,7 @@ def test_every_scenario_becomes_one_row(tmp_path):
 
 
 DRIVER = """
-import asyncio, sys
-sys.path.insert(0, {tests!r})
+import asyncio
 from fakes import ScriptedLLM
 from test_runner import SCENARIOS, per_sample_script
 from graph import SampleSettings
@@ -66,26 +57,14 @@ def test_killed_run_resumes_without_repeating_finished_calls(tmp_path):
     run_dir, log = tmp_path / "run", tmp_path / "calls.jsonl"
     delay = 0.3
     script = tmp_path / "driver.py"
-    script.write_text(
-        textwrap.dedent(
-            DRIVER.format(tests=str(TESTS), delay=delay, log=str(log), run=str(run_dir))
-        )
-    )
-    env = {**os.environ, "PYTHONPATH": str(TESTS.parent)}
-    process = subprocess.Popen([sys.executable, str(script)], env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # wait for 12 finished calls (mid third sample)
-        if log.exists() and len(log.read_text().splitlines()) >= 12:
-            break
-        time.sleep(0.02)
-    time.sleep(delay / 2)  # kill in the middle of the next call, not right after one
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    script.write_text(DRIVER.format(delay=delay, log=str(log), run=str(run_dir)))
+    # killed in the middle of the 13th call (third sample), not right after one finished
+    kill_when(python_process(script), log, lambda text: text.count("\n") >= 12, delay / 2)
     before = log.read_text().splitlines()
     assert 12 <= len(before) < 30
     assert len(list(SampleStore(run_dir).rows())) < 6
 
-    subprocess.run([sys.executable, str(script)], env=env, check=True, timeout=120)
+    run_to_end(script)
 
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     keys = [(c["prompt"], c["user"]) for c in calls]
@@ -114,8 +93,7 @@ def test_an_exception_in_one_sample_is_recorded_and_retried_on_rerun(tmp_path):
 
 
 PARALLEL_DRIVER = """
-import asyncio, sys, time
-sys.path.insert(0, {tests!r})
+import asyncio, time
 from fakes import ScriptedLLM
 from conftest import good_script
 from graph import SampleSettings
@@ -137,22 +115,12 @@ def test_a_finished_parallel_branch_is_kept_when_its_sibling_is_killed(tmp_path)
     (and what follows) runs again."""
     run_dir, log = tmp_path / "run", tmp_path / "calls.jsonl"
     driver = tmp_path / "driver.py"
-    driver.write_text(
-        PARALLEL_DRIVER.format(tests=str(TESTS), delay=3.0, log=str(log), run=str(run_dir))
-    )
-    env = {**os.environ, "PYTHONPATH": str(TESTS.parent)}
-    process = subprocess.Popen([sys.executable, str(driver)], env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if log.exists() and '"answer"' in log.read_text():
-            break
-        time.sleep(0.02)
-    time.sleep(0.5)  # decompose is still sleeping
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    driver.write_text(PARALLEL_DRIVER.format(delay=3.0, log=str(log), run=str(run_dir)))
+    # 0.5 s after answer finished, decompose is still sleeping
+    kill_when(python_process(driver), log, lambda text: '"answer"' in text, 0.5)
     assert '"decompose"' not in log.read_text()
 
-    subprocess.run([sys.executable, str(driver)], env=env, check=True, timeout=120)
+    run_to_end(driver)
     prompts = [json.loads(line)["prompt"] for line in log.read_text().splitlines()]
     assert prompts.count("answer") == 1
     assert prompts.count("decompose") == 1

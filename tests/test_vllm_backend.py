@@ -16,7 +16,8 @@ from checkpoints import SampleStore
 from graph import SampleSettings
 from graph.runner import run_samples
 from graph.scenarios import make_scenario
-from nodes.llm import Sampling
+from nodes.judge import verdict_schema
+from nodes.llm import Sampling, parse_json
 
 MODEL = os.environ.get("DECIF_VLLM_MODEL", "")
 pytest.importorskip("vllm")
@@ -31,22 +32,9 @@ def llm():
 
 
 def test_schema_constrains_the_verdicts(llm):
-    schema = {
-        "type": "object",
-        "properties": {
-            "verdicts": {
-                "type": "array",
-                "items": {"type": "string", "enum": ["YES", "NO"]},
-                "minItems": 3,
-                "maxItems": 3,
-            }
-        },
-        "required": ["verdicts"],
-    }
+    schema = verdict_schema(3)
     messages = [{"role": "user", "content": "Is the sky blue? Is fire cold? Is 2 > 1?"}]
     completion = llm.complete(messages, Sampling(max_tokens=64), schema)
-    from nodes.llm import parse_json
-
     assert len(parse_json(completion.text)["verdicts"]) == 3
     assert completion.prompt_tokens > 0 and completion.completion_tokens > 0
 
@@ -58,5 +46,8 @@ def test_concurrent_samples_share_engine_calls(llm, tmp_path):
     asyncio.run(run_samples(tmp_path, llm, scenarios, settings, concurrency=4, progress=False))
     rows = list(SampleStore(tmp_path).rows())
     assert len(rows) == 4
+    assert not [
+        r["error"] for r in rows if r["reason"] == "llm_error"
+    ]  # e.g. a grammar vLLM rejects
     calls = sum(r["llm_calls"] for r in rows)
     assert llm.engine_calls - before < calls  # prompts of concurrent samples were coalesced
