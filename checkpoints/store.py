@@ -148,6 +148,24 @@ class SampleStore:
             self.db["meta_calls"].create(columns)
             self.db["meta_calls"].insert_all(calls)
 
+    def meta_overview(self) -> dict[str, Any] | None:
+        """The meta stages' result as domain -> request -> scenarios, and the items the
+        list parser dropped, per stage and reason; None before any meta run."""
+        if not self.db["scenarios"].exists():
+            return None
+        tree: dict[str, dict[str, list[str]]] = {}
+        for row in self.db["domains"].rows_where(order_by="position"):
+            tree[row["domain"]] = {}
+        for row in self.db["requests"].rows_where(order_by="position"):
+            tree.setdefault(row["domain"], {})[row["request"]] = []
+        for row in self.db["scenarios"].rows_where(order_by="position"):
+            tree[row["domain"]].setdefault(row["request"], []).append(row["scenario"])
+        dropped: Counter = Counter()
+        for call in self.db["meta_calls"].rows:
+            for reason, count in json.loads(call["dropped"]).items():
+                dropped[f"{call['stage']}: {reason}"] += count
+        return {"tree": tree, "dropped": dict(dropped)}
+
 
 def decode(row: dict[str, Any]) -> dict[str, Any]:
     return {k: json.loads(v) if k in JSON_COLUMNS and v else v for k, v in row.items()}

@@ -84,6 +84,10 @@ backend_options = stack(
     ),
 )
 
+progress_option = click.option(
+    "--progress/--no-progress", default=True, help="Show a progress bar on stderr."
+)
+
 sample_options = stack(
     click.option(
         "--mode",
@@ -114,7 +118,7 @@ sample_options = stack(
         show_default=True,
         help="Token limit of every sample-stage generation.",
     ),
-    click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr."),
+    progress_option,
 )
 
 meta_options = stack(
@@ -270,10 +274,12 @@ def run(
     help="Also write the scenarios to this JSONL file (for decif run --scenarios), and in "
     "the reference's JSON shape {request: [scenario, ...]} beside it (.json).",
 )
+@progress_option
 @backend_options
 def meta(
     run_dir: Path,
     out: Path | None,
+    progress: bool,
     backend: str,
     model: str | None,
     base_url: str | None,
@@ -294,7 +300,7 @@ def meta(
     llm = open_llm(backend, model, base_url, tensor_parallel_size)
     save_run_config(run_dir, meta=settings, backend=backend, model=model, llm=llm.name)
     concurrency = concurrency or (1 if backend == "llamacpp" else 64)
-    scenarios = execute(run_meta(run_dir, llm, settings, concurrency), run_dir)
+    scenarios = execute(run_meta(run_dir, llm, settings, concurrency, progress), run_dir)
     if out:
         write_scenarios(scenarios, out)
     store = SampleStore(run_dir)
@@ -366,7 +372,7 @@ def pipeline(
         samples=samples,
     )
     concurrency = concurrency or (1 if backend == "llamacpp" else 64)
-    scenarios = execute(run_meta(run_dir, llm, meta_, concurrency), run_dir)
+    scenarios = execute(run_meta(run_dir, llm, meta_, concurrency, progress), run_dir)
     click.echo(f"meta: {len(scenarios)} scenarios", err=True)
     drawn = draw_scenarios(scenarios, samples, seed)
     counts = execute(run_samples(run_dir, llm, drawn, settings, concurrency, progress), run_dir)
@@ -379,14 +385,23 @@ def pipeline(
 @click.option("--run", "run_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.argument("sample_id", required=False)
 @click.option("--status", type=click.Choice(STATUSES), help="List only samples with this status.")
+@click.option(
+    "--meta", "show_meta", is_flag=True, help="Show the meta stages' domains, requests, scenarios."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def inspect(run_dir: Path, sample_id: str | None, status: str | None, as_json: bool) -> None:
+def inspect(
+    run_dir: Path, sample_id: str | None, status: str | None, show_meta: bool, as_json: bool
+) -> None:
     """List a run's samples, or show one sample's trajectory.
 
     Without SAMPLE_ID: one line per sample (id, status, reason, instruction). With it:
-    every step from the checkpoints - node, what it wrote, tokens and latency.
+    every step from the checkpoints - node, what it wrote, tokens and latency. With
+    --meta: the scenario tree the meta stages made, and what their parser dropped.
     """
     store = require_run(run_dir)
+    if show_meta:
+        print_meta(store, run_dir, as_json)
+        return
     if sample_id is None:
         rows = list(store.rows(status))
         if as_json:
@@ -428,6 +443,23 @@ def inspect(run_dir: Path, sample_id: str | None, status: str | None, as_json: b
             click.echo(f"  error: {step['error']}")
         for line in describe(step["update"]):
             click.echo(f"  {line}")
+
+
+def print_meta(store: SampleStore, run_dir: Path, as_json: bool) -> None:
+    overview = store.meta_overview()
+    if overview is None:
+        raise click.ClickException(f"{run_dir} has no meta stages yet; run decif meta or pipeline")
+    if as_json:
+        click.echo(json.dumps(overview, indent=2, ensure_ascii=False))
+        return
+    for domain, requests in overview["tree"].items():
+        click.echo(domain)
+        for request, scenarios in requests.items():
+            click.echo(f"  {request}")
+            for scenario in scenarios:
+                click.echo(f"    - {scenario}")
+    dropped = ", ".join(f"{k} {n}" for k, n in overview["dropped"].items()) or "nothing"
+    click.echo(f"dropped by the list parser: {dropped}")
 
 
 @cli.command("export")

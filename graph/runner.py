@@ -151,19 +151,38 @@ def draw_scenarios(scenarios: Sequence[Scenario], count: int, seed: int) -> list
     return [s for i, s in enumerate(scenarios) if i in chosen]
 
 
+META_PROGRESS = {
+    "domain_batch": "domains",
+    "request_batch": "requests",
+    "scenario_batch": "scenarios",
+}
+
+
 async def run_meta(
-    run_dir: str | Path, llm: LLM, settings: MetaSettings, concurrency: int = 1
+    run_dir: str | Path,
+    llm: LLM,
+    settings: MetaSettings,
+    concurrency: int = 1,
+    progress: bool = False,
 ) -> list[Scenario]:
     """Run (or resume, or reuse) the meta graph as the run's thread "meta"; its result
     lands in the run's domains, requests and scenarios tables."""
     run_dir = Path(run_dir)
     size_node_pool(concurrency)
     config = {"configurable": {"thread_id": META_THREAD}}
+    bar = tqdm(disable=not progress, unit="call", desc="meta")
     async with open_async_checkpointer(run_dir) as saver:
         graph = build_meta_graph(llm, settings, saver)
         snapshot = await graph.aget_state(config)
         if not snapshot.values or snapshot.next:
-            await graph.ainvoke(None if snapshot.values else {}, config, durability="sync")
+            start = None if snapshot.values else {}
+            updates = graph.astream(start, config, durability="sync", stream_mode="updates")
+            async for update in updates:  # one per finished task: show which stage runs
+                for node in update:
+                    if node in META_PROGRESS:
+                        bar.set_description(f"meta {META_PROGRESS[node]}", refresh=False)
+                        bar.update()
+        bar.close()
         state = (await graph.aget_state(config)).values
     SampleStore(run_dir).save_meta(state)
     return [make_scenario(s["request"], s["scenario"], s["domain"]) for s in state["scenarios"]]

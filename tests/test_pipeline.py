@@ -1,0 +1,76 @@
+"""`decif pipeline`, the whole method in one command, killed and rerun as a real process:
+finished work - meta prompts and sample steps alike - is never paid for twice."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from fakes import kill_when, python_process, run_to_end
+
+from checkpoints import SampleStore
+from graph.cli import cli
+
+DRIVER = """
+import graph.cli
+from fakes import ScriptedLLM
+from test_meta_graph import script as meta_script
+from test_runner import per_sample_script
+
+llm = ScriptedLLM(per_sample_script() | meta_script(), delay_s={delay}, log_path={log!r})
+graph.cli.make_llm = lambda *args, **kwargs: llm
+graph.cli.cli.main(
+    ["pipeline", "--run", {run!r}, "--samples", "3", "--iterations", "2", "--max-domains", "2",
+     "--max-requests", "3", "--no-progress"]
+)
+"""
+META_CALLS = 2 + 2 + 3  # domain prompts, one per domain, one per request
+ALL_CALLS = META_CALLS + 3 * 5  # and five calls per sample that passes at once
+
+
+def read_calls(log) -> list[tuple[str, str]]:
+    return [(c["prompt"], c["user"]) for c in map(json.loads, log.read_text().splitlines())]
+
+
+@pytest.mark.parametrize("killed_after", [4, META_CALLS + 6], ids=["in-meta", "in-samples"])
+def test_killed_pipeline_finishes_without_redoing_work(tmp_path, killed_after):
+    run_dir, log, delay = tmp_path / "run", tmp_path / "calls.jsonl", 0.25
+    driver = tmp_path / "driver.py"
+    driver.write_text(DRIVER.format(delay=delay, log=str(log), run=str(run_dir)))
+    enough = lambda text: text.count("\n") >= killed_after  # noqa: E731
+    kill_when(python_process(driver), log, enough, delay / 2)
+    assert killed_after <= len(read_calls(log)) < ALL_CALLS
+
+    run_to_end(driver)
+    calls = read_calls(log)
+    assert len(calls) == len(set(calls)) == ALL_CALLS
+    store = SampleStore(run_dir)
+    assert store.counts() == {"accepted": 3}
+    assert store.db["scenarios"].count == 6
+    assert len((run_dir / "export" / "decif.jsonl").read_text().splitlines()) == 3
+
+
+def test_inspect_meta_shows_the_scenario_tree(tmp_path):
+    log = tmp_path / "calls.jsonl"
+    driver = tmp_path / "driver.py"
+    driver.write_text(DRIVER.format(delay=0, log=str(log), run=str(tmp_path / "run")))
+    run_to_end(driver)
+    result = CliRunner().invoke(cli, ["inspect", "--run", str(tmp_path / "run"), "--meta"])
+    lines = result.output.splitlines()
+    assert lines[0] in {
+        "Education",
+        "Healthcare",
+        "Finance",
+        "Technology",
+        "Travel",
+        "Computer Science",
+        "Artificial Intelligence",
+        "Data Science",
+        "Cybersecurity",
+        "Mathematics",
+        "Sports",
+        "Law",
+    }
+    assert sum(line.startswith("    - ") for line in lines) == 6
+    assert lines[-1].startswith("dropped by the list parser: domain: over_4_words 2")
