@@ -18,6 +18,7 @@ from checkpoints.trajectory import describe, trajectory
 from graph.export import DATASET_INFO, FORMATS, export
 from graph.meta_graph import build_meta_graph
 from graph.runner import (
+    FATAL_ERRORS,
     RunConfigError,
     check_run_settings,
     draw_scenarios,
@@ -165,8 +166,11 @@ def execute(coroutine: Coroutine, run_dir: Path):
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted; run the same command again to resume {run_dir}", err=True)
         sys.exit(130)
-    except BackendError as err:
-        raise click.ClickException(f"{err}; finished work is kept, rerun to resume") from None
+    except FATAL_ERRORS as err:
+        message = " ".join(str(err).split()) or type(err).__name__
+        raise click.ClickException(
+            f"the backend failed ({message}); finished work is kept, rerun to resume"
+        ) from None
 
 
 def checked(run_dir: Path, **sections: SampleSettings | MetaSettings) -> None:

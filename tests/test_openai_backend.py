@@ -132,3 +132,37 @@ def test_decif_run_against_the_server(server, tmp_path):
     assert row["status"] == "accepted"
     assert row["prompt_tokens"] == 42 * row["llm_calls"]
     assert json.loads((run / "config.json").read_text())["llm"] == "openai:tiny"
+
+
+def test_a_server_that_goes_away_mid_run_is_one_line_error(server, tmp_path, monkeypatch):
+    import graph.cli
+
+    def vanishing_server(*args, **kwargs):
+        llm = OpenAILLM(server.base_url)  # the probe still answers
+        server.shutdown()
+        server.server_close()
+        return llm
+
+    monkeypatch.setattr(graph.cli, "make_llm", vanishing_server)
+    scenarios = tmp_path / "s.jsonl"
+    scenarios.write_text(json.dumps({"request": "write a poem", "scenario": "A teacher."}) + "\n")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "--run",
+            str(tmp_path / "run"),
+            "--scenarios",
+            str(scenarios),
+            "--backend",
+            "openai",
+            "--base-url",
+            server.base_url,
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "the backend failed (Connection error.)" in result.output
+    assert "rerun to resume" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert list(SampleStore(tmp_path / "run").rows()) == []  # nothing misleading recorded
