@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import json
+import os
 import queue
 import re
 import threading
@@ -18,6 +19,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from prompts import render
@@ -56,7 +58,6 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_s: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def record(self, node: str) -> dict[str, Any]:
         """The per-call accounting row kept in the graph state."""
@@ -153,14 +154,17 @@ class LlamaCppLLM:
 
     def __init__(self, model_path: str | None = None, n_ctx: int = 4096, n_threads: int = 0):
         path = model_path or embedded_model_path()
+        if not Path(path).is_file():
+            raise BackendError(f"GGUF model file not found: {path}")
         kwargs: dict[str, Any] = {"n_threads": n_threads} if n_threads else {}
         try:
             # streaming=False: the streaming path drops `stop` and the usage counts.
             self.chat = _chat_llamacpp_class()(
                 model_path=path, n_ctx=n_ctx, streaming=False, verbose=False, **kwargs
             )
-        except Exception as err:  # llama.cpp raises ValueError for unreadable files
-            raise BackendError(f"cannot load GGUF model {path}: {err}") from err
+        except Exception as err:  # pydantic wraps llama.cpp's ValueError
+            reason = err.errors()[0]["msg"] if hasattr(err, "errors") else str(err)
+            raise BackendError(f"cannot load GGUF model {path}: {reason}") from err
         self.name = f"llamacpp:{path.rsplit('/', 1)[-1]}"
         self._lock = threading.Lock()
 
@@ -183,24 +187,28 @@ class OpenAILLM:
     `ChatOpenAI`; thread-safe, so concurrent samples become concurrent requests that the
     server batches."""
 
-    def __init__(self, base_url: str, model: str | None = None, api_key: str = "EMPTY"):
+    def __init__(self, base_url: str, model: str | None = None, api_key: str | None = None):
         from langchain_openai import ChatOpenAI
 
         self.base_url = base_url.rstrip("/")
+        self.api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"  # local: any
         served = self._served_models()
         if model is None:
             if not served:
                 raise BackendError(f"{self.base_url} serves no model; pass --model")
             model = served[0]
         self.chat = ChatOpenAI(
-            base_url=self.base_url, api_key=api_key, model=model, max_retries=2, timeout=600
+            base_url=self.base_url, api_key=self.api_key, model=model, max_retries=2, timeout=600
         )
         self.name = f"openai:{model}"
 
     def _served_models(self) -> list[str]:
         """Probe /models once, so an unreachable server is one clear error up front."""
         try:
-            with urllib.request.urlopen(f"{self.base_url}/models", timeout=10) as reply:
+            request = urllib.request.Request(
+                f"{self.base_url}/models", headers={"Authorization": f"Bearer {self.api_key}"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as reply:
                 body = json.load(reply)
         except (urllib.error.URLError, OSError, ValueError) as err:
             reason = getattr(err, "reason", err)

@@ -174,3 +174,29 @@ def test_inspect_unknown_sample(tmp_path, scenarios_file, scripted):
     result = invoke("inspect", "--run", run, "nope")
     assert result.exit_code == 1
     assert "no sample 'nope'" in result.output
+
+
+def test_an_unreadable_model_file_is_one_line_error(tmp_path, scenarios_file):
+    bogus = tmp_path / "model.gguf"
+    bogus.write_text("not a model")
+    result = invoke(
+        "run", "--run", tmp_path / "run", "--scenarios", scenarios_file, "--model", bogus
+    )
+    assert result.exit_code == 1
+    assert f"cannot load GGUF model {bogus}" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_missing_model_file_is_one_line_error(tmp_path, scenarios_file):
+    result = invoke(
+        "run",
+        "--run",
+        tmp_path / "run",
+        "--scenarios",
+        scenarios_file,
+        "--model",
+        tmp_path / "nope.gguf",
+    )
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: GGUF model file not found: {tmp_path / 'nope.gguf'}"

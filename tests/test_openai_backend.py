@@ -25,6 +25,7 @@ class ScriptedServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.script = script
         self.requests: list[dict] = []
+        self.authorizations: list[str | None] = []
         self.finish_reason = "stop"
 
     @property
@@ -47,10 +48,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:
+        self.server.authorizations.append(self.headers.get("Authorization"))
         self.reply({"object": "list", "data": [{"id": "tiny", "object": "model"}]})
 
     def do_POST(self) -> None:
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.authorizations.append(self.headers.get("Authorization"))
         self.server.requests.append(request)
         reply = self.server.script[prompt_name(request["messages"])]
         text = reply if isinstance(reply, str) else json.dumps(reply)
@@ -166,3 +169,9 @@ def test_a_server_that_goes_away_mid_run_is_one_line_error(server, tmp_path, mon
     assert "rerun to resume" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert list(SampleStore(tmp_path / "run").rows()) == []  # nothing misleading recorded
+
+
+def test_the_api_key_comes_from_the_environment(server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    OpenAILLM(server.base_url).complete(render("answer", instruction="hi"), Sampling())
+    assert server.authorizations == ["Bearer sk-test", "Bearer sk-test"]  # probe, then call
