@@ -11,38 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import json
 import tempfile
 import time
 
+from fake_llm import FixedLatencyLLM
+
 from graph.runner import run_meta
 from graph.state import MetaSettings
-from nodes.llm import Completion, Messages, Sampling
-
-
-class FixedLatencyLLM:
-    """Sleeps `latency_s`, then returns `count` distinct items fitting the stage's rules."""
-
-    name = "fixed-latency"
-
-    def __init__(self, latency_s: float):
-        self.latency_s = latency_s
-        self.calls = 0
-
-    def complete(self, messages: Messages, sampling: Sampling, schema: dict | None = None):
-        time.sleep(self.latency_s)
-        self.calls += 1
-        prompt = messages[-1]["content"]
-        tag = hashlib.sha1(prompt.encode()).hexdigest()[:6]
-        count = schema["properties"]["items"]["maxItems"]
-        if "Task:" in prompt:  # scenarios
-            items = [f"A person number {i} in case {tag} needs help today." for i in range(count)]
-        elif "Domain:" in prompt:  # requests
-            items = [f"do task {tag}{i}" for i in range(count)]
-        else:  # domains
-            items = [f"Field {tag}{i}" for i in range(count)]
-        return Completion(json.dumps({"items": items}), 10, 10, self.latency_s)
 
 
 def main() -> None:

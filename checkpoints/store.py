@@ -15,6 +15,8 @@ from typing import Any
 
 import sqlite_utils
 
+from checkpoints.saver import FAST_COMMITS
+
 SAMPLES_DB = "samples.db"
 RETRIED_REASONS = ("llm_error",)  # failures a rerun tries again: they were not the model's doing
 
@@ -78,6 +80,7 @@ class SampleStore:
         Path(run_dir).mkdir(parents=True, exist_ok=True)
         self.path = Path(run_dir) / SAMPLES_DB
         self.db = sqlite_utils.Database(self.path)
+        self.db.conn.executescript(FAST_COMMITS)  # a row per finished sample, many a second
         self.samples = self.db.table("samples")
         if not self.samples.exists():
             self.samples.create(_COLUMNS, pk="id")
@@ -93,6 +96,9 @@ class SampleStore:
         placeholders = ", ".join("?" for _ in RETRIED_REASONS)
         sql = f"select id from samples where reason not in ({placeholders})"
         return {row[0] for row in self.db.execute(sql, RETRIED_REASONS).fetchall()}
+
+    def statuses(self) -> dict[str, str]:
+        return dict(self.db.execute("select id, status from samples").fetchall())
 
     def rows(self, status: str | None = None) -> Iterator[dict[str, Any]]:
         where, args = ("status = ?", [status]) if status else (None, None)

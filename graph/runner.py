@@ -12,7 +12,7 @@ import asyncio
 import json
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -90,15 +90,17 @@ async def run_samples(
     settings: SampleSettings,
     concurrency: int = 1,
     progress: bool = True,
-    on_finish: Callable[[dict], None] | None = None,
 ) -> Counter:
     """Run every unfinished scenario; return the run's counts by status."""
     run_dir = Path(run_dir)
     store = SampleStore(run_dir)
     finished = store.finished_ids()
     todo = [(i, s) for i, s in enumerate(scenarios) if s.id not in finished]
-    size_node_pool(concurrency + 2)  # room for a sample's parallel answer + decompose
+    size_node_pool(2 * concurrency)  # a sample runs answer and decompose at once
     semaphore = asyncio.Semaphore(concurrency)
+    # Kept up to date here (a query per finished sample would be O(n^2)); retried samples
+    # count once they finish again.
+    counts = Counter(status for id_, status in store.statuses().items() if id_ in finished)
     bar = tqdm(
         total=len(scenarios),
         initial=len(scenarios) - len(todo),
@@ -115,20 +117,19 @@ async def run_samples(
                 snapshot = await graph.aget_state(config)
                 # A thread with a checkpoint resumes from it (None input); else it starts.
                 start = None if snapshot.values else scenario.as_input()
-                error = ""
+                state, error = snapshot.values, ""
                 try:
                     if start is not None or snapshot.next:
-                        await graph.ainvoke(start, config, durability="sync")
+                        state = await graph.ainvoke(start, config, durability="sync")
                 except FATAL_ERRORS:
                     raise
                 except Exception as err:  # one sample's trouble is recorded, not fatal
                     error = f"{type(err).__name__}: {err}"[:500]
-                state = (await graph.aget_state(config)).values
+                    state = (await graph.aget_state(config)).values
                 row = store.record({"position": position, **scenario.to_dict()}, state, error)
+                counts[row["status"]] += 1
                 bar.update()
-                bar.set_postfix(store.counts(), refresh=False)
-                if on_finish:
-                    on_finish(row)
+                bar.set_postfix(counts, refresh=False)
 
         tasks = [asyncio.create_task(one(i, s)) for i, s in todo]
         try:

@@ -1,0 +1,52 @@
+"""A fake LLM of fixed latency for overhead benchmarks: it sleeps, then answers whatever
+the JSON schema asks for (distinct items, passing verdicts), so every graph path that a
+real model would take on a good day runs, and only the orchestration costs time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+
+from nodes.llm import Completion, Messages, Sampling
+
+
+class FixedLatencyLLM:
+    name = "fixed-latency"
+
+    def __init__(self, latency_s: float):
+        self.latency_s = latency_s
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def complete(
+        self, messages: Messages, sampling: Sampling, schema: dict | None = None
+    ) -> Completion:
+        time.sleep(self.latency_s)
+        with self._lock:
+            self.calls += 1
+        tag = hashlib.sha1(messages[-1]["content"].encode()).hexdigest()[:6]
+        fields = (schema or {}).get("properties", {})
+        if "items" in fields:
+            count, pattern = fields["items"]["maxItems"], fields["items"]["items"]["pattern"]
+            if "{40," in pattern:  # scenarios
+                reply = [
+                    f"A person number {i} in case {tag} needs help today." for i in range(count)
+                ]
+            elif "[a-z][a-z ]" in pattern:  # requests
+                reply = [f"do task {tag}{i}" for i in range(count)]
+            else:  # domains
+                reply = [f"Field {tag}{i}" for i in range(count)]
+            text = json.dumps({"items": reply})
+        elif "instruction" in fields:
+            text = json.dumps({"instruction": f"Write a short note about case {tag}."})
+        elif "conflict" in fields:
+            text = json.dumps({"conflict": False, "explanation": "consistent"})
+        elif "questions" in fields:
+            text = json.dumps({"questions": ["Is it a note?", "Is it short?"]})
+        elif "verdicts" in fields:
+            text = json.dumps({"verdicts": ["YES"] * fields["verdicts"]["minItems"]})
+        else:
+            text = f"A short note about case {tag}."
+        return Completion(text, 10, 10, self.latency_s)
