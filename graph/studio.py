@@ -13,7 +13,9 @@ from functools import cache
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
+from graph.meta_graph import build_meta_graph
 from graph.sample_graph import build_sample_graph
+from graph.state import SMALL_META
 from nodes.llm import LLM, Completion, Messages, Sampling, make_llm
 
 
@@ -37,3 +39,8 @@ class LazyLLM:
 def sample_graph(config: RunnableConfig) -> CompiledStateGraph:
     """The sample graph on the default backend; the server brings its own checkpointer."""
     return build_sample_graph(llm=LazyLLM())
+
+
+def meta_graph(config: RunnableConfig) -> CompiledStateGraph:
+    """The meta graph with the small sizes that suit the embedded model."""
+    return build_meta_graph(llm=LazyLLM(), settings=SMALL_META)
