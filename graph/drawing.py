@@ -347,7 +347,8 @@ class _Canvas:
         self.figure.set_size_inches((right - left) / 72, (top - bottom) / 72)
         buffer = io.BytesIO()
         # svg: text stays text (searchable, small); no date, so a graph gives the same file
-        metadata = {"Software": "decif"} if fmt == "png" else {"Date": None}
+        # svg: no date (same graph, same file) and no creator link to matplotlib.org
+        metadata = {"Software": "decif"} if fmt == "png" else {"Date": None, "Creator": None}
         with rc_context({"svg.fonttype": "none", "svg.hashsalt": "decif"}):
             self.figure.savefig(buffer, format=fmt, dpi=144, metadata=metadata)
         data = buffer.getvalue()

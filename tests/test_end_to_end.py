@@ -4,6 +4,8 @@ artefacts a user gets - samples rows, checkpoint history, the export file."""
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from checkpoints import SampleStore, open_checkpointer
+from checkpoints.stats import run_stats
 from checkpoints.trajectory import trajectory
 from graph import build_sample_graph
 
@@ -73,3 +76,20 @@ def test_embedded_model_run_inspect_export(tmp_path):
         assert record["messages"][0] == {"role": "user", "content": row["instruction"]}
         assert record["messages"][1] == {"role": "assistant", "content": row["response"]}
     assert "decif" in json.loads((out.parent / "dataset_info.json").read_text())
+
+    # the run report's figures are the samples table's, recomputed here in plain SQL
+    figures = run_stats(run)
+    db = sqlite3.connect(run / "samples.db")
+    assert {status: n for status, n in figures["by_status"].items() if n} == dict(
+        db.execute("select status, count(*) from samples group by status").fetchall()
+    )
+    calls, prompt = db.execute("select sum(llm_calls), sum(prompt_tokens) from samples").fetchone()
+    assert (figures["llm_totals"]["calls"], figures["llm_totals"]["prompt_tokens"]) == (
+        calls,
+        prompt,
+    )
+    html = tmp_path / "report.html"
+    assert decif("stats", "--run", run, "--html", html).returncode == 0
+    page = html.read_text()
+    assert "<svg" in page  # the graph picture is inside
+    assert not re.search(r"(src|href)=\"https?:|url\(https?:", page)  # nothing fetched
