@@ -191,6 +191,14 @@ def meta_settings(backend: str, seed: int, **sizes: int | None) -> MetaSettings:
     return replace(preset, seed=seed, **chosen)
 
 
+def enough_for(settings: MetaSettings, samples: int) -> MetaSettings:
+    """Caps for a pipeline that were not given: requests enough for about twice the
+    scenarios drawn, from as many domains - not the reference's full fan-out (millions of
+    scenarios) for a handful of samples."""
+    requests = settings.max_requests or max(1, -(-2 * samples // settings.scenarios_per_request))
+    return replace(settings, max_requests=requests, max_domains=settings.max_domains or requests)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="decif")
 def cli() -> None:
@@ -352,10 +360,12 @@ def pipeline(
 ) -> None:
     """The whole DecIF method in one command: meta graph -> samples -> export.
 
+    Unless capped by options, the meta stages generate about twice the scenarios that
+    --samples draws (requests from that many domains), not the reference's full fan-out.
     Every stage is checkpointed in RUN: kill it at any point and run the same command
     again to go on where it stopped.
     """
-    meta_ = meta_settings(backend, seed, **sizes)
+    meta_ = enough_for(meta_settings(backend, seed, **sizes), samples)
     settings = SampleSettings(
         mode=mode,
         seed=seed,

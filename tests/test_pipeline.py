@@ -74,3 +74,14 @@ def test_inspect_meta_shows_the_scenario_tree(tmp_path):
     }
     assert sum(line.startswith("    - ") for line in lines) == 6
     assert lines[-1].startswith("dropped by the list parser: domain: over_4_words 2")
+
+
+def test_pipeline_caps_the_meta_fan_out_to_what_the_samples_need():
+    from graph.cli import enough_for
+    from graph.state import MetaSettings
+
+    sized = enough_for(MetaSettings(), samples=1000)  # the reference's sizes
+    assert sized.max_requests == 67  # 2 x 1000 scenarios / 30 per request, rounded up
+    assert sized.max_domains == 67
+    kept = enough_for(MetaSettings(max_domains=5, max_requests=9), samples=1000)
+    assert (kept.max_domains, kept.max_requests) == (5, 9)  # given caps are the user's
