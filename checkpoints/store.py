@@ -1,7 +1,9 @@
-"""The samples table (`<run>/samples.db`): one row per finished sample, kept or not.
+"""A run's tables (`<run>/samples.db`): `samples`, one row per finished sample, kept or
+not, and the meta stages' `domains`, `requests`, `scenarios` and `meta_calls`.
 
-Rows are written as each sample finishes, so a killed run loses nothing it finished;
-rejected and failed samples stay, with their reason, for inspection and statistics.
+Sample rows are written as each sample finishes, so a killed run loses nothing it
+finished; rejected and failed samples stay, with their reason, for inspection and
+statistics.
 """
 
 from __future__ import annotations

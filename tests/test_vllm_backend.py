@@ -51,3 +51,14 @@ def test_concurrent_samples_share_engine_calls(llm, tmp_path):
     ]  # e.g. a grammar vLLM rejects
     calls = sum(r["llm_calls"] for r in rows)
     assert llm.engine_calls - before < calls  # prompts of concurrent samples were coalesced
+
+
+def test_meta_stages_run_on_the_engine(llm, tmp_path):
+    from graph.runner import run_meta
+    from graph.state import SMALL_META
+
+    scenarios = asyncio.run(run_meta(tmp_path, llm, SMALL_META, concurrency=8))
+    db = SampleStore(tmp_path).db
+    assert db["domains"].count >= 3  # the seeds at least
+    assert db["meta_calls"].count == 1 + db["domains"].count + db["requests"].count
+    assert len(scenarios) == db["scenarios"].count
