@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -84,6 +85,14 @@ def server():
     server.shutdown()
 
 
+def decif_run(base_url: str, run: Path):
+    """`decif run` of one scenario against the server at `base_url`."""
+    scenarios = run.parent / "scenarios.jsonl"
+    scenarios.write_text(json.dumps({"request": "write a poem", "scenario": "A teacher."}) + "\n")
+    arguments = ["run", "--run", run, "--scenarios", scenarios, "--backend", "openai"]
+    return CliRunner().invoke(cli, [*map(str, arguments), "--base-url", base_url, "--no-progress"])
+
+
 SCHEMA = {"type": "object", "properties": {"verdicts": {"type": "array"}}}
 
 
@@ -112,24 +121,8 @@ def test_a_reply_cut_by_max_tokens_comes_back_as_text(server):
 
 
 def test_decif_run_against_the_server(server, tmp_path):
-    scenarios = tmp_path / "s.jsonl"
-    scenarios.write_text(json.dumps({"request": "write a poem", "scenario": "A teacher."}) + "\n")
     run = tmp_path / "run"
-    result = CliRunner().invoke(
-        cli,
-        [
-            "run",
-            "--run",
-            str(run),
-            "--scenarios",
-            str(scenarios),
-            "--backend",
-            "openai",
-            "--base-url",
-            server.base_url,
-            "--no-progress",
-        ],
-    )
+    result = decif_run(server.base_url, run)
     assert result.exit_code == 0, result.output
     [row] = SampleStore(run).rows()
     assert row["status"] == "accepted"
@@ -147,23 +140,7 @@ def test_a_server_that_goes_away_mid_run_is_one_line_error(server, tmp_path, mon
         return llm
 
     monkeypatch.setattr(graph.cli, "make_llm", vanishing_server)
-    scenarios = tmp_path / "s.jsonl"
-    scenarios.write_text(json.dumps({"request": "write a poem", "scenario": "A teacher."}) + "\n")
-    result = CliRunner().invoke(
-        cli,
-        [
-            "run",
-            "--run",
-            str(tmp_path / "run"),
-            "--scenarios",
-            str(scenarios),
-            "--backend",
-            "openai",
-            "--base-url",
-            server.base_url,
-            "--no-progress",
-        ],
-    )
+    result = decif_run(server.base_url, tmp_path / "run")
     assert result.exit_code == 1
     assert "the backend failed (Connection error.)" in result.output
     assert "rerun to resume" in result.output
