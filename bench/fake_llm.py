@@ -10,6 +10,7 @@ import threading
 import time
 
 from nodes.llm import Completion, Messages, Sampling
+from nodes.meta import REQUEST_PATTERN, SCENARIO_PATTERN
 
 
 class FixedLatencyLLM:
@@ -30,11 +31,11 @@ class FixedLatencyLLM:
         fields = (schema or {}).get("properties", {})
         if "items" in fields:
             count, pattern = fields["items"]["maxItems"], fields["items"]["items"]["pattern"]
-            if "{40," in pattern:  # scenarios
+            if pattern == SCENARIO_PATTERN:
                 reply = [
                     f"A person number {i} in case {tag} needs help today." for i in range(count)
                 ]
-            elif "[a-z][a-z ]" in pattern:  # requests
+            elif pattern == REQUEST_PATTERN:
                 reply = [f"do task {tag}{i}" for i in range(count)]
             else:  # domains
                 reply = [f"Field {tag}{i}" for i in range(count)]

@@ -12,7 +12,7 @@ from nodes.llm import LLM, Sampling
 # One-line item shapes for the grammar (where the backend has one); repetition bounds stay
 # at or under 128, the most xgrammar (vLLM) compiles.
 DOMAIN_PATTERN = r"^[A-Z][A-Za-z &,-]{2,40}$"
-REQUEST_PATTERN = r"^[a-z][a-z ]{2,40}$"
+REQUEST_PATTERN = r"^[a-z]+( [a-z]+){1,3}$"  # 2-4 lower-case words: a verb and its object
 SCENARIO_PATTERN = r"^[A-Z][^\"\\\n]{40,}$"
 
 SEED_DOMAINS = (
