@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
+import time
+from collections import Counter
 
 from conftest import good_script
 from fakes import ScriptedLLM, kill_when, python_process, run_to_end
@@ -125,3 +129,38 @@ def test_a_finished_parallel_branch_is_kept_when_its_sibling_is_killed(tmp_path)
     assert prompts.count("answer") == 1
     assert prompts.count("decompose") == 1
     assert SampleStore(run_dir).counts() == {"accepted": 1}
+
+
+CLI_DRIVER = """
+import graph.cli
+from fakes import ScriptedLLM
+from test_runner import per_sample_script
+
+llm = ScriptedLLM(per_sample_script(), delay_s=0.2, log_path={log!r})
+graph.cli.make_llm = lambda *args, **kwargs: llm
+graph.cli.cli.main(["run", "--run", {run!r}, "--scenarios", {scenarios!r}, "--no-progress"])
+"""
+
+
+def test_ctrl_c_stops_the_run_with_a_note_and_the_rerun_finishes(tmp_path):
+    run_dir, log = tmp_path / "run", tmp_path / "calls.jsonl"
+    scenarios = tmp_path / "scenarios.jsonl"
+    scenarios.write_text("".join(json.dumps(s.as_input()) + "\n" for s in SCENARIOS))
+    driver = tmp_path / "driver.py"
+    driver.write_text(CLI_DRIVER.format(log=str(log), run=str(run_dir), scenarios=str(scenarios)))
+    process = python_process(driver, stderr=subprocess.PIPE, text=True)
+    while not (log.exists() and log.read_text().count("\n") >= 7):
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert f"interrupted; run the same command again to resume {run_dir}" in stderr
+    assert "Traceback" not in stderr
+
+    run_to_end(driver)
+    calls = Counter((c["prompt"], c["user"]) for c in map(json.loads, log.read_text().splitlines()))
+    assert len(calls) == 30  # every call of every sample was made
+    # Only the calls in flight at the interrupt ran again: one sample's, at most its
+    # answer and decompose, which run together.
+    assert sum(calls.values()) - len(calls) <= 2
+    assert SampleStore(run_dir).counts() == {"accepted": 6}
