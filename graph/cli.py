@@ -151,6 +151,11 @@ def open_llm(backend: str, model: str | None, base_url: str | None, tensor_paral
         raise click.ClickException(str(err)) from None
 
 
+def default_concurrency(backend: str) -> int:
+    """llama.cpp runs one call at a time; batching engines and servers want many."""
+    return 1 if backend == "llamacpp" else 64
+
+
 def require_run(run_dir: Path) -> SampleStore:
     if not (run_dir / SAMPLES_DB).exists():
         raise click.ClickException(
@@ -272,7 +277,7 @@ def run(
         scenarios=str(scenarios),
         llm=llm.name,
     )
-    concurrency = concurrency or (1 if backend == "llamacpp" else 64)
+    concurrency = concurrency or default_concurrency(backend)
     counts = execute(run_samples(run_dir, llm, items, settings, concurrency, progress), run_dir)
     click.echo(f"{run_dir}: {summary(counts)}")
 
@@ -311,7 +316,7 @@ def meta(
     checked(run_dir, meta=settings)
     llm = open_llm(backend, model, base_url, tensor_parallel_size)
     save_run_config(run_dir, meta=settings, backend=backend, model=model, llm=llm.name)
-    concurrency = concurrency or (1 if backend == "llamacpp" else 64)
+    concurrency = concurrency or default_concurrency(backend)
     scenarios = execute(run_meta(run_dir, llm, settings, concurrency, progress), run_dir)
     if out:
         write_scenarios(scenarios, out)
@@ -385,7 +390,7 @@ def pipeline(
         llm=llm.name,
         samples=samples,
     )
-    concurrency = concurrency or (1 if backend == "llamacpp" else 64)
+    concurrency = concurrency or default_concurrency(backend)
     scenarios = execute(run_meta(run_dir, llm, meta_, concurrency, progress), run_dir)
     click.echo(f"meta: {len(scenarios)} scenarios", err=True)
     drawn = draw_scenarios(scenarios, samples, seed)
@@ -426,7 +431,7 @@ def inspect(
             instruction = " ".join(r["instruction"].split())[:70]
             click.echo(f"{r['id']}  {r['status']:<8}  {r['reason']:<20}  {instruction}")
         counts = store.counts()
-        click.echo(f"{len(rows)} shown; " + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES))
+        click.echo(f"{len(rows)} shown; {summary(counts)}")
         return
     row = store.get(sample_id)
     if row is None:

@@ -79,10 +79,14 @@ def dataset_info_entry(fmt: str, file_name: str) -> dict:
     return entry
 
 
+def training_stage(fmt: str) -> str:
+    return "dpo" if fmt == "preference" else "sft"
+
+
 def training_config(fmt: str, dataset: str, dataset_dir: Path, base_model: str) -> str:
     """A LLaMA-Factory YAML with the reference's recipe (full fine-tune, lr 1e-5, 3 epochs,
     cosine, cutoff 8192, bf16); DPO for preference data."""
-    stage = "dpo" if fmt == "preference" else "sft"
+    stage = training_stage(fmt)
     extra = "pref_beta: 0.1\npref_loss: sigmoid\n" if stage == "dpo" else ""
     return f"""\
 # LLaMA-Factory {stage.upper()} config written by decif; run: llamafactory-cli train {{this file}}
@@ -132,7 +136,6 @@ def export(
             count += 1
     info[name] = dataset_info_entry(fmt, out.name)
     info_path.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
-    stage = "dpo" if fmt == "preference" else "sft"
     config = training_config(fmt, name, out.parent, base_model)
-    (out.parent / f"{out.stem}.{stage}.yaml").write_text(config)
+    (out.parent / f"{out.stem}.{training_stage(fmt)}.yaml").write_text(config)
     return count

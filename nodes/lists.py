@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from nodes.llm import LLM, Completion, Sampling, ask_json, parse_json
+from nodes.llm import LLM, Completion, Sampling, ask, parse_json, strip_think
 
 _PREFIX = re.compile(r"^\s*(?:[-*\u2022]+|\d+[.)]|\(\d+\))\s*")
 _WRAPPING = "\"'`*“”‘’ \t"
@@ -47,7 +47,7 @@ def raw_items(text: str) -> tuple[list[str], Counter]:
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         return [str(item) for item in data["items"]], dropped
     items = []
-    for line in re.sub(r"<think>.*?(</think>|$)", "", text, flags=re.DOTALL).splitlines():
+    for line in strip_think(text).splitlines():
         if not line.strip():
             continue
         if _PREFIX.match(line):
@@ -107,15 +107,15 @@ def ask_items(
     llm: LLM,
     prompt: str,
     sampling: Sampling,
+    key: object,
     max_items: int,
     rule: Rule,
     transform: Callable[[str], str] = str,
     pattern: str = ITEM_PATTERN,
     **values: object,
-) -> tuple[list[str], dict, Completion]:
-    """One list-generating call: the kept items, a record of the call's yield, and the
-    completion (for its accounting)."""
-    _, completion = ask_json(llm, prompt, sampling, items_schema(max_items, pattern), **values)
+) -> tuple[dict, Completion]:
+    """One list-generating call for fan-out task `key`: its batch (the kept items and a
+    record of what was dropped and why) and the completion, for its accounting."""
+    completion = ask(llm, prompt, sampling, items_schema(max_items, pattern), **values)
     items, dropped = parse_items(completion.text, rule, transform=transform)
-    record = {"kept": len(items), "dropped": dropped}
-    return items, record, completion
+    return {"key": key, "items": items, "kept": len(items), "dropped": dropped}, completion

@@ -376,9 +376,12 @@ def make_llm(
     raise BackendError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
-def ask(llm: LLM, prompt: str, sampling: Sampling, **values: object) -> Completion:
-    """Render prompt file `prompt` and run it as free text, think blocks removed."""
-    completion = llm.complete(render(prompt, **values), sampling)
+def ask(
+    llm: LLM, prompt: str, sampling: Sampling, schema: dict | None = None, **values: object
+) -> Completion:
+    """Render prompt file `prompt` and run it, under `schema` when given; think blocks
+    removed from the reply."""
+    completion = llm.complete(render(prompt, **values), sampling, schema)
     completion.text = strip_think(completion.text)
     return completion
 
@@ -386,8 +389,8 @@ def ask(llm: LLM, prompt: str, sampling: Sampling, **values: object) -> Completi
 def ask_json(
     llm: LLM, prompt: str, sampling: Sampling, schema: dict, **values: object
 ) -> tuple[Any, Completion]:
-    """Like `ask` under a JSON schema; the parsed value is None when the reply is not JSON."""
-    completion = llm.complete(render(prompt, **values), sampling, schema)
+    """`ask` under a JSON schema, parsed; the value is None when the reply is not JSON."""
+    completion = ask(llm, prompt, sampling, schema, **values)
     try:
         return parse_json(completion.text), completion
     except ValueError:  # JSONDecodeError is one

@@ -41,28 +41,27 @@ def domain_batch(task: dict, *, llm: LLM, settings) -> dict:
     iteration = task["iteration"]
     seeds = list(SEED_DOMAINS)
     random.Random(f"{settings.seed}/domains/{iteration}").shuffle(seeds)
-    items, record, completion = ask_items(
+    batch, completion = ask_items(
         llm,
         "meta_domains",
         _sampling(settings, "domains", iteration),
+        iteration,
         settings.domains_per_prompt,
         at_most_words(4),
         pattern=DOMAIN_PATTERN,
         seeds="\n".join(f"- {s}" for s in seeds),
         count=settings.domains_per_prompt,
     )
-    return {
-        "domain_batches": [{"key": iteration, "items": items, **record}],
-        "llm_calls": [completion.record("domains")],
-    }
+    return {"domain_batches": [batch], "llm_calls": [completion.record("domains")]}
 
 
 def request_batch(task: dict, *, llm: LLM, settings) -> dict:
     domain = task["domain"]
-    items, record, completion = ask_items(
+    batch, completion = ask_items(
         llm,
         "meta_requests",
         _sampling(settings, "requests", domain),
+        domain,
         settings.requests_per_domain,
         at_most_words(4),
         transform=str.lower,
@@ -70,18 +69,16 @@ def request_batch(task: dict, *, llm: LLM, settings) -> dict:
         domain=domain,
         count=settings.requests_per_domain,
     )
-    return {
-        "request_batches": [{"key": domain, "items": items, **record}],
-        "llm_calls": [completion.record("requests")],
-    }
+    return {"request_batches": [batch], "llm_calls": [completion.record("requests")]}
 
 
 def scenario_batch(task: dict, *, llm: LLM, settings) -> dict:
     domain, request = task["domain"], task["request"]
-    items, record, completion = ask_items(
+    batch, completion = ask_items(
         llm,
         "meta_scenarios",
         _sampling(settings, "scenarios", f"{domain}/{request}"),
+        [domain, request],
         settings.scenarios_per_request,
         scenario_rule,
         transform=lambda s: s.rstrip("."),
@@ -90,7 +87,4 @@ def scenario_batch(task: dict, *, llm: LLM, settings) -> dict:
         request=request,
         count=settings.scenarios_per_request,
     )
-    return {
-        "scenario_batches": [{"key": [domain, request], "items": items, **record}],
-        "llm_calls": [completion.record("scenarios")],
-    }
+    return {"scenario_batches": [batch], "llm_calls": [completion.record("scenarios")]}
