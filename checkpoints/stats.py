@@ -16,9 +16,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from checkpoints.store import SAMPLES_DB
-
-STATUSES = ("accepted", "rejected", "failed")
+from checkpoints.store import SAMPLES_DB, STATUSES
 
 # Every LLM call of every sample: one row per element of the state's llm_calls.
 CALLS = """

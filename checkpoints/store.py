@@ -20,6 +20,7 @@ import sqlite_utils
 from checkpoints.saver import FAST_COMMITS
 
 SAMPLES_DB = "samples.db"
+STATUSES = ("accepted", "rejected", "failed")  # every finished sample has one
 RETRIED_REASONS = ("llm_error",)  # failures a rerun tries again: they were not the model's doing
 
 _COLUMNS = {

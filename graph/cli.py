@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from checkpoints import SampleStore, open_checkpointer
-from checkpoints.store import SAMPLES_DB
+from checkpoints.store import SAMPLES_DB, STATUSES
 from checkpoints.trajectory import describe, trajectory
 from graph.export import DATASET_INFO, FORMATS, export
 from graph.meta_graph import build_meta_graph
@@ -30,8 +30,6 @@ from graph.sample_graph import build_sample_graph
 from graph.scenarios import ScenarioError, load_scenarios, write_scenarios
 from graph.state import SMALL_META, MetaSettings, SampleSettings
 from nodes.llm import BACKENDS, BackendError, make_llm
-
-STATUSES = ("accepted", "rejected", "failed")
 
 
 def stack(*options):
