@@ -1,0 +1,77 @@
+"""The typed constraint catalogue and its checkers.
+
+Every verifiable type has IFEval's shape: an id such as `length_constraints:number_words`
+and kwargs such as `{"relation": "less than", "num_words": 300}`; its values are drawn in
+code, stated in the instruction by a fixed sentence, and checked by deterministic code.
+The four types only language can judge (role, scenario, style, audience) are asked of the
+LLM judge as yes/no questions.
+
+`check(instruction_id, kwargs, response)` is the reusable entry point, e.g. as an RL
+reward: it accepts IFEval's ids and kwargs exactly as IFEval's `input_data.jsonl` writes
+them, open-instruct's IF-RLVR ids, and decif's short names.
+"""
+
+from __future__ import annotations
+
+from nodes.constraints import (  # noqa: F401 - each module registers its types
+    case,
+    combination,
+    copying,
+    counting,
+    detectable,
+    formats,
+    keywords,
+    language,
+    layout,
+    length,
+    llm_only,
+    marks,
+    positions,
+    punctuation,
+    startend,
+    wordplay,
+)
+from nodes.constraints.base import (
+    ALIASES,
+    REGISTRY,
+    Constraint,
+    ConstraintType,
+    DrawContext,
+    Kwargs,
+    clean_kwargs,
+)
+from nodes.constraints.draw import COUNT_WEIGHTS, conflict, draw_constraints, pool
+
+__all__ = [
+    "COUNT_WEIGHTS",
+    "REGISTRY",
+    "Constraint",
+    "ConstraintType",
+    "DrawContext",
+    "check",
+    "conflict",
+    "draw_constraints",
+    "lookup",
+    "pool",
+]
+
+
+def lookup(instruction_id: str) -> ConstraintType | None:
+    """The type with this id (IFEval / open-instruct / decif) or decif short name."""
+    return REGISTRY.get(instruction_id) or REGISTRY.get(ALIASES.get(instruction_id, ""))
+
+
+def check(instruction_id: str, kwargs: Kwargs | None, response: str) -> bool | None:
+    """Whether `response` follows the constraint; None for an id decif does not know or
+    cannot check in code (the LLM-judged types).
+
+    None-valued kwargs are ignored (IFEval-style datasets pad every row with them); a
+    missing or malformed required kwarg raises ValueError naming it.
+    """
+    kind = lookup(instruction_id)
+    if kind is None or kind.check is None:
+        return None
+    try:
+        return bool(kind.check(response, clean_kwargs(kwargs)))
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"{kind.id}: bad kwargs {kwargs!r} ({err})") from err

@@ -1,0 +1,97 @@
+"""What a constraint type is, and the registry every catalogue module adds its types to.
+
+A type is the unit of verification: an id (IFEval's or open-instruct's where they have the
+type, so decif's ground truth reads like theirs), the parameters it takes (`kwargs`, drawn
+in code from the sample's seeded RNG), the sentence that states it with those values, and
+either a deterministic `check` of a response or, for what code cannot judge, a yes/no
+`question` for the LLM judge.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal, TypedDict
+
+Kwargs = dict[str, Any]
+Source = Literal["ifeval", "ifevalg", "decif", "llm"]
+ALL = "*"  # in `conflicts`: the type is drawn only alone
+
+_STOPWORD_TEXT = """
+    a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his
+    how i if in into is it its itself just let me more most my myself need needs no nor
+    not now of off on once only or other our ours ourselves out over own same she should
+    so some such than that the their theirs them themselves then there these they this
+    those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours yourself yourselves want wants wanted make
+    makes help helps someone something person people"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+class Constraint(TypedDict):
+    """One drawn constraint: IFEval's ground-truth shape."""
+
+    id: str
+    kwargs: Kwargs
+
+
+@dataclass(frozen=True)
+class DrawContext:
+    """What a draw may take content from: the sample's request and scenario."""
+
+    request: str = ""
+    scenario: str = ""
+
+    @cached_property
+    def topic_words(self) -> list[str]:
+        """Content words of the scenario and request, in order, without repeats: what a
+        keyword or a forbidden word drawn "from the topic" is taken from."""
+        words = re.findall(r"[A-Za-z]+", f"{self.scenario} {self.request}".lower())
+        chosen = (w for w in words if len(w) >= 4 and w not in _STOPWORDS)
+        return list(dict.fromkeys(chosen))
+
+
+@dataclass(frozen=True)
+class ConstraintType:
+    id: str  # "length_constraints:number_words": IFEval's / open-instruct's id where they have one
+    name: str  # decif's short name, also accepted by `check`
+    source: Source  # ifeval, ifevalg (open-instruct's training types), decif, llm (judged only)
+    description: str  # one line, for --help and the report
+    draw: Callable[[random.Random, DrawContext], Kwargs]  # the parameters, from the seeded RNG
+    state: Callable[[Kwargs], str]  # the sentence that states it, with its values
+    check: Callable[[str, Kwargs], bool] | None = None  # deterministic verdict on a response
+    question: Callable[[Kwargs], str] | None = None  # the judge's yes/no question (LLM types)
+    conflicts: frozenset[str] = field(default_factory=frozenset)  # ids never drawn with it
+    # Fills the parameters that depend on the instruction itself (the request a response
+    # must repeat), given the instruction without this constraint's sentence; the sentence
+    # is stated after.
+    bind: Callable[[Kwargs, str], Kwargs] | None = None
+
+    @property
+    def verifiable(self) -> bool:
+        return self.check is not None
+
+
+REGISTRY: dict[str, ConstraintType] = {}
+ALIASES: dict[str, str] = {}
+
+
+def register(*types: ConstraintType) -> None:
+    """Add catalogue types; an id or name used twice is a programming error."""
+    for kind in types:
+        if kind.id in REGISTRY or kind.name in ALIASES:
+            raise ValueError(f"constraint type {kind.id} ({kind.name}) registered twice")
+        if (kind.check is None) == (kind.question is None):
+            raise ValueError(f"{kind.id}: give exactly one of check and question")
+        REGISTRY[kind.id] = kind
+        ALIASES[kind.name] = kind.id
+
+
+def clean_kwargs(kwargs: Kwargs | None) -> Kwargs:
+    """kwargs without the None values that IFEval-style datasets pad every row with."""
+    return {k: v for k, v in (kwargs or {}).items() if v is not None}

@@ -1,0 +1,184 @@
+"""open-instruct's copying types: repeat a phrase with one word changed, or reproduce the
+request itself (whole, a character span of it, or several times over).
+
+The request-copying types take the instruction as a parameter (`prompt_to_repeat`), so
+they are filled by `bind` once the instruction without their own sentence is known, and
+they are drawn only alone (open-instruct's table makes them conflict with every type):
+any other constraint would be part of the text to copy.
+
+Deliberate differences from open-instruct:
+- repeat_phrase: open-instruct only checks that the *last* repetition differs in exactly
+  one word, so earlier copies may be unchanged; decif requires every repetition to differ
+  from the phrase in exactly one inner word, as the instruction says. The phrase's first
+  and last words are matched as whole words (open-instruct matches "you" inside "your").
+- copy_span_idx: open-instruct's sentence says the span includes index `n_end` but its
+  checker slices `[n_start:n_end]`, leaving that character out. decif keeps the checker
+  and states the span as "up to but not including" `n_end`, and `bind` puts both ends on
+  word boundaries (open-instruct draws them anywhere, cutting words apart). The sentence
+  also names the span's first and last word so a model can locate it.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from nodes.constraints.base import ALL, ConstraintType, DrawContext, Kwargs, register
+
+# Short sayings, written for decif, whose first and last words rarely occur elsewhere.
+PHRASES = (
+    "Slow rivers carve the deepest canyons",
+    "Quiet hands often build the strongest bridges",
+    "Fresh bread tastes best on cold mornings",
+    "Patient gardeners always harvest the sweetest fruit",
+    "Bright lanterns guide travellers through dark forests",
+    "Careful sailors respect the changing tides",
+    "Honest words travel farther than loud promises",
+    "Curious minds find doors in every wall",
+    "Steady rain fills even the widest barrels",
+    "Old maps still tell remarkable stories",
+)
+
+
+def _phrase_copies(response: str, phrase: str) -> list[str]:
+    """Each stretch of a line running from the phrase's first word to its last word."""
+    words = phrase.split()
+    pattern = rf"(?<!\w){re.escape(words[0])} .*? {re.escape(words[-1])}(?!\w)"
+    return re.findall(pattern, response)
+
+
+def _check_repeat_phrase(response: str, kw: Kwargs) -> bool:
+    phrase = kw["phrase"].strip().split()
+    copies = _phrase_copies(response, kw["phrase"].strip())
+    if len(copies) != int(kw["small_n"]):
+        return False
+    for copy in copies:
+        words = copy.split()
+        if len(words) != len(phrase):
+            return False
+        if sum(a != b for a, b in zip(words, phrase, strict=True)) != 1:
+            return False
+    return True
+
+
+def _same_text(response: str, original: str) -> bool:
+    """open-instruct's copy test: equal after trimming whitespace, ignoring case."""
+    return response.strip().lower() == original.strip().lower()
+
+
+def _bind_prompt(kw: Kwargs, instruction: str) -> Kwargs:
+    return {**kw, "prompt_to_repeat": instruction.strip()}
+
+
+def _bind_span(kw: Kwargs, instruction: str) -> Kwargs:
+    """A span of 3 to 12 whole words of the instruction, chosen by an RNG seeded with the
+    instruction itself, so the same instruction always gets the same span."""
+    text = instruction.strip()
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    if not spans:
+        raise ValueError("copy_span_idx needs a non-empty instruction to copy from")
+    rng = random.Random(text)
+    length = rng.randint(min(3, len(spans)), min(12, len(spans)))
+    first = rng.randrange(len(spans) - length + 1)
+    return {
+        **kw,
+        "prompt_to_repeat": text,
+        "n_start": spans[first][0],
+        "n_end": spans[first + length - 1][1],
+    }
+
+
+def _span(kw: Kwargs) -> str:
+    return kw["prompt_to_repeat"][int(kw["n_start"]) : int(kw["n_end"])]
+
+
+def _state_span(kw: Kwargs) -> str:
+    words = _span(kw).split() or [""]
+    return (
+        "Do not answer the request in this message. Instead, reply only with the part of it "
+        f"(not counting this sentence) from character index {kw['n_start']} up to but not "
+        f"including character index {kw['n_end']}, counting from 0; that part begins with "
+        f'"{words[0]}" and ends with "{words[-1]}".'
+    )
+
+
+def _check_multiple(response: str, kw: Kwargs) -> bool:
+    copies = response.split("******")
+    return len(copies) == int(kw["N"]) and all(
+        _same_text(copy, kw["prompt_to_repeat"]) for copy in copies
+    )
+
+
+def _no_kwargs(rng: random.Random, context: DrawContext) -> Kwargs:
+    return {}
+
+
+register(
+    ConstraintType(
+        id="copy:repeat_phrase",
+        name="repeat_phrase",
+        source="ifevalg",
+        description="repeat a given phrase N times, changing one inner word each time",
+        draw=lambda rng, context: {"phrase": rng.choice(PHRASES), "small_n": rng.randint(2, 3)},
+        state=lambda kw: (
+            f'Write the phrase "{kw["phrase"]}" exactly {kw["small_n"]} times, each time '
+            "replacing exactly one of its words other than the first and the last with a "
+            "different word; never write the phrase itself unchanged."
+        ),
+        check=_check_repeat_phrase,
+    ),
+    ConstraintType(
+        id="copy:copy",
+        name="copy",
+        source="ifevalg",
+        description="copy the instruction verbatim instead of following it",
+        draw=_no_kwargs,
+        bind=_bind_prompt,
+        state=lambda kw: (
+            "Do not follow the request in this message: copy it word for word as your whole "
+            "response instead, leaving out this sentence."
+        ),
+        check=lambda response, kw: _same_text(response, kw["prompt_to_repeat"]),
+        conflicts=frozenset({ALL}),
+    ),
+    ConstraintType(
+        id="new:copy_span_idx",
+        name="copy_span_idx",
+        source="ifevalg",
+        description="copy the span of the instruction between two character indices",
+        draw=_no_kwargs,
+        bind=_bind_span,
+        state=_state_span,
+        check=lambda response, kw: _same_text(response, _span(kw)),
+        conflicts=frozenset({ALL}),
+    ),
+    ConstraintType(
+        id="copy:copying_simple",
+        name="copying_simple",
+        source="ifevalg",
+        description="repeat the request unchanged and do not answer it",
+        draw=_no_kwargs,
+        bind=_bind_prompt,
+        state=lambda kw: (
+            "Repeat the request in this message without any change and do not answer it; say "
+            "nothing before or after it, and leave out this sentence."
+        ),
+        check=lambda response, kw: _same_text(response, kw["prompt_to_repeat"]),
+        conflicts=frozenset({ALL}),
+    ),
+    ConstraintType(
+        id="copy:copying_multiple",
+        name="copying_multiple",
+        source="ifevalg",
+        description="repeat the request unchanged N times, separated by ******",
+        draw=lambda rng, context: {"N": rng.randint(2, 3)},
+        bind=_bind_prompt,
+        state=lambda kw: (
+            f"Repeat the request in this message without any change {kw['N']} times, "
+            "separating the copies with six asterisks (******), and do not answer it; say "
+            "nothing before or after, and leave out this sentence."
+        ),
+        check=_check_multiple,
+        conflicts=frozenset({ALL}),
+    ),
+)

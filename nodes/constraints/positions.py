@@ -1,0 +1,146 @@
+"""open-instruct's position types: which word opens or closes each sentence or the whole
+response, where a keyword sits, and a response that starts and ends with the same word.
+
+Sentences are open-instruct's rule-based ones (`splitting.split_sentences`); a first or
+last word is a whitespace-separated token compared without its punctuation and case.
+
+Deliberate differences from open-instruct:
+- first_word_sent / first_word_answer: open-instruct compares the raw token, so
+  "Then, ..." does not start with "then"; decif drops the token's punctuation first, as
+  open-instruct itself does for last words.
+- last_word_answer: an empty response is False (open-instruct raises IndexError).
+- keyword_specific_position: open-instruct counts NLTK tokens, where every comma is a
+  "word" ("Yes, we can" has "we" third), and compares case-sensitively; decif counts
+  words only and ignores case, so "Garden" at the start of a sentence is "garden".
+- start_end: NLTK's tokens are replaced by words plus single punctuation marks; as in
+  open-instruct, a trailing full stop or a leading quote is a token, so it fails.
+"""
+
+from __future__ import annotations
+
+import random
+
+from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
+from nodes.constraints.splitting import bare, is_word, split_sentences, tokens, word_list
+from nodes.constraints.vocab import SENTENCE_ENDERS, SENTENCE_STARTERS, topic_word
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _every_sentence(response: str, word: str, position: int) -> bool:
+    """Whether each sentence's first (position 0) or last (-1) token is `word`; an empty
+    sentence fails, and a response without sentences passes, as in open-instruct."""
+    for sentence in split_sentences(response):
+        if not sentence.strip() or bare(sentence.split()[position]) != bare(word):
+            return False
+    return True
+
+
+def _response_word(response: str, word: str, position: int) -> bool:
+    parts = response.split()
+    return bool(parts) and bare(parts[position]) == bare(word)
+
+
+def _check_keyword_position(response: str, kw: Kwargs) -> bool:
+    n, m = int(kw["n"]), int(kw["m"])
+    sentences = split_sentences(response)
+    if n < 1 or m < 1 or len(sentences) < n:
+        return False
+    words = word_list(sentences[n - 1])
+    return len(words) >= m and words[m - 1].lower() == kw["keyword"].strip().lower()
+
+
+def _check_start_end(response: str, kw: Kwargs) -> bool:
+    parts = tokens(response)
+    return (
+        len(parts) >= 2
+        and is_word(parts[0])
+        and is_word(parts[-1])
+        and parts[0].lower() == parts[-1].lower()
+    )
+
+
+def _draw_keyword_position(rng: random.Random, context: DrawContext) -> Kwargs:
+    return {"keyword": topic_word(context, rng), "n": rng.randint(1, 5), "m": rng.randint(1, 8)}
+
+
+register(
+    ConstraintType(
+        id="first_word:first_word_sent",
+        name="first_word_sent",
+        source="ifevalg",
+        description="every sentence starts with a given word",
+        draw=lambda rng, context: {"first_word": rng.choice(SENTENCE_STARTERS)},
+        state=lambda kw: (
+            f'Begin every sentence of your response with the word "{kw["first_word"]}".'
+        ),
+        check=lambda response, kw: _every_sentence(response, kw["first_word"], 0),
+        conflicts=frozenset({"first_word:first_word_answer"}),
+    ),
+    ConstraintType(
+        id="first_word:first_word_answer",
+        name="first_word_answer",
+        source="ifevalg",
+        description="the response starts with a given word",
+        draw=lambda rng, context: {"first_word": topic_word(context, rng)},
+        state=lambda kw: f'The very first word of your response must be "{kw["first_word"]}".',
+        check=lambda response, kw: _response_word(response, kw["first_word"], 0),
+    ),
+    ConstraintType(
+        id="last_word:last_word_sent",
+        name="last_word_sent",
+        source="ifevalg",
+        description="every sentence ends with a given word",
+        draw=lambda rng, context: {"last_word": rng.choice(SENTENCE_ENDERS)},
+        state=lambda kw: (
+            f'End every sentence of your response with the word "{kw["last_word"]}", '
+            "right before the sentence's closing punctuation."
+        ),
+        check=lambda response, kw: _every_sentence(response, kw["last_word"], -1),
+        # Added by decif: the IFEval end phrase fixes the last sentence's last word.
+        conflicts=frozenset({"startend:end_checker"}),
+    ),
+    ConstraintType(
+        id="last_word:last_word_answer",
+        name="last_word_answer",
+        source="ifevalg",
+        description="the response ends with a given word",
+        draw=lambda rng, context: {"last_word": topic_word(context, rng)},
+        state=lambda kw: (
+            f'The last word of your response must be "{kw["last_word"]}" '
+            "(punctuation after it is allowed)."
+        ),
+        check=lambda response, kw: _response_word(response, kw["last_word"], -1),
+        # Added by decif: the IFEval end phrase fixes the response's last word.
+        conflicts=frozenset({"startend:end_checker"}),
+    ),
+    ConstraintType(
+        id="keywords:keyword_specific_position",
+        name="keyword_specific_position",
+        source="ifevalg",
+        description="a keyword is the m-th word of the n-th sentence",
+        draw=_draw_keyword_position,
+        state=lambda kw: (
+            f'Make "{kw["keyword"]}" the {ordinal(int(kw["m"]))} word of the '
+            f"{ordinal(int(kw['n']))} sentence of your response."
+        ),
+        check=_check_keyword_position,
+    ),
+    ConstraintType(
+        id="keywords:start_end",
+        name="start_end",
+        source="ifevalg",
+        description="start and end the response with the same word",
+        draw=lambda rng, context: {},
+        state=lambda kw: (
+            "Start and end your response with the same word, and write nothing after that "
+            "last word, not even punctuation."
+        ),
+        check=_check_start_end,
+        # Added by decif: a quoted response or a fixed end phrase ends in punctuation.
+        conflicts=frozenset({"startend:quotation", "startend:end_checker"}),
+    ),
+)
