@@ -17,7 +17,7 @@ import time
 from fake_llm import FixedLatencyLLM
 
 from graph.runner import run_meta
-from graph.state import MetaSettings
+from nodes.state import MetaSettings
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from fake_llm import FixedLatencyLLM
 
 from graph.runner import run_samples
 from graph.scenarios import make_scenario
-from graph.state import SampleSettings
+from nodes.state import SampleSettings
 
 CALLS_PER_SAMPLE = 5  # instruction, consistency, answer + criteria (in parallel), judge
 SERIAL_CALLS = 4  # answer and criteria overlap

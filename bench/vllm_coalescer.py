@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from nodes.judge import verdict_schema
 
 if TYPE_CHECKING:
-    from nodes.llm import VLLMLLM, Sampling
+    from nodes.llm import Sampling
+    from nodes.llm.vllm import VLLMLLM
 
 SCRATCH = Path(os.environ.get("VLLM_SCRATCH", Path(tempfile.gettempdir()) / "vllm-scratch"))
 ENV = {
@@ -81,7 +82,8 @@ def main() -> None:
     for sub in ("vllm-cache", "inductor"):
         (SCRATCH / sub).mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from nodes.llm import VLLMLLM, Sampling, parse_json
+    from nodes.llm import Sampling, parse_json
+    from nodes.llm.vllm import VLLMLLM
 
     start = time.perf_counter()
     llm = VLLMLLM(model=args.model, dtype="float32", max_model_len=2048, enforce_eager=True)

@@ -10,6 +10,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 CHECKPOINTS_DB = "checkpoints.db"
+META_THREAD = "meta"  # the meta graph's thread; every other thread is a sample
 
 
 def checkpoint_path(run_dir: str | Path) -> Path:

@@ -9,6 +9,7 @@ statistics.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -17,11 +18,14 @@ from typing import Any
 
 import sqlite_utils
 
+from checkpoints.config import RunFileError
 from checkpoints.saver import FAST_COMMITS
 
 SAMPLES_DB = "samples.db"
 STATUSES = ("accepted", "rejected", "failed")  # every finished sample has one
-RETRIED_REASONS = ("llm_error",)  # failures a rerun tries again: they were not the model's doing
+# Failures a rerun tries again: not the model's doing. `unfinished` is a sample whose
+# graph stopped without a final status (it should not happen; if it does, it is redone).
+RETRIED_REASONS = ("llm_error", "unfinished")
 
 _COLUMNS = {
     "id": str,
@@ -32,6 +36,8 @@ _COLUMNS = {
     "status": str,
     "reason": str,
     "constraints": str,
+    "checks": str,
+    "dropped_constraints": str,
     "instruction": str,
     "response": str,
     "criteria": str,
@@ -47,7 +53,7 @@ _COLUMNS = {
     "state": str,
     "finished_at": float,
 }
-JSON_COLUMNS = ("constraints", "criteria", "verdicts", "state")
+JSON_COLUMNS = ("constraints", "checks", "dropped_constraints", "criteria", "verdicts", "state")
 
 
 def sample_row(sample: dict[str, Any], state: dict[str, Any], error: str = "") -> dict[str, Any]:
@@ -61,6 +67,8 @@ def sample_row(sample: dict[str, Any], state: dict[str, Any], error: str = "") -
         "status": status,
         "reason": reason,
         "constraints": json.dumps(state.get("constraints", [])),
+        "checks": json.dumps(attempts[-1].get("checks", []) if attempts else []),
+        "dropped_constraints": json.dumps(state.get("dropped_constraints", [])),
         "instruction": state.get("instruction", ""),
         "response": attempts[-1]["response"] if attempts else state.get("response", ""),
         "criteria": json.dumps(state.get("criteria", [])),
@@ -83,15 +91,21 @@ class SampleStore:
         Path(run_dir).mkdir(parents=True, exist_ok=True)
         self.path = Path(run_dir) / SAMPLES_DB
         self.db = sqlite_utils.Database(self.path)
-        self.db.conn.executescript(FAST_COMMITS)  # a row per finished sample, many a second
         self.samples = self.db.table("samples")
-        if not self.samples.exists():
-            self.samples.create(_COLUMNS, pk="id")
-            self.samples.create_index(["status", "reason"])
+        try:
+            self.db.conn.executescript(FAST_COMMITS)  # a row per finished sample, many a second
+            if not self.samples.exists():
+                self.samples.create(_COLUMNS, pk="id")
+                self.samples.create_index(["status", "reason"])
+        except sqlite3.DatabaseError as err:
+            raise RunFileError(
+                f"{self.path} is not a usable SQLite database ({err}); restore it from a "
+                "backup, or move it away to rebuild the table from the checkpoints by rerunning"
+            ) from None
 
     def record(self, sample: dict[str, Any], state: dict[str, Any], error: str = "") -> dict:
         row = sample_row(sample, state, error)
-        self.samples.upsert(row, pk="id")
+        self.samples.upsert(row, pk="id", alter=True)  # alter: runs made before a new column
         return row
 
     def finished_ids(self) -> set[str]:

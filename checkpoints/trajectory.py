@@ -3,6 +3,7 @@ wrote (LangGraph keeps every task's writes with the checkpoint it ran from)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
@@ -53,10 +54,17 @@ def describe(update: dict[str, Any], width: int = 300) -> list[str]:
                 verdict = "conflict" if check["conflict"] else "consistent"
                 lines.append(f"round {check['round']}: {verdict} - {check['explanation']}")
                 lines.append(f"  checked: {short(check['instruction'])}")
+        elif key in ("constraints", "dropped_constraints"):
+            heading = "constraints" if key == "constraints" else "dropped by the rewrite"
+            lines.append(f"{heading}:" if value else f"{heading}: none")
+            lines += [f"  {c['id']} {json.dumps(c['kwargs'], ensure_ascii=False)}" for c in value]
         elif key == "attempts":
             for attempt in value:
                 verdicts = " ".join(attempt["verdicts"]) or "-"
                 lines.append(f"attempt {attempt['attempt']}: {attempt['reason']} [{verdicts}]")
+                for check in attempt.get("checks", []):
+                    verdict = "pass" if check["passed"] else "FAIL"
+                    lines.append(f"  {verdict} {check['id']} ({check['by']})")
                 if "judge_reply" in attempt:
                     lines.append(f"  judge replied: {short(attempt['judge_reply'])}")
         elif key == "criteria":
@@ -65,3 +73,25 @@ def describe(update: dict[str, Any], width: int = 300) -> list[str]:
         else:
             lines.append(f"{key}: {short(value)}")
     return lines
+
+
+def unrecorded_samples(graph: CompiledStateGraph, recorded: set[str]) -> list[dict[str, Any]]:
+    """Sample rows for the threads of the checkpointer that the samples table lacks: a
+    graph run through the Python API, or a sample in flight. Their status is their final
+    one, or `failed`/`unfinished` while they have none."""
+    from checkpoints.saver import META_THREAD
+    from checkpoints.store import sample_row
+
+    saver = graph.checkpointer
+    threads = [
+        row[0]
+        for row in saver.conn.execute("select distinct thread_id from checkpoints").fetchall()
+        if row[0] not in recorded and row[0] != META_THREAD
+    ]
+    rows = []
+    for thread in threads:
+        state = graph.get_state({"configurable": {"thread_id": thread}}).values
+        sample = {"id": thread, "position": None}
+        sample |= {k: state.get(k, "") for k in ("domain", "request", "scenario")}
+        rows.append(sample_row(sample, state))
+    return rows

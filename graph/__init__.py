@@ -1,12 +1,12 @@
 """decif's graphs, runner and CLI.
 
-`build_sample_graph` is loaded on first use: the nodes import `graph.state`, and an
-eager import here would make `import nodes.instruction` circular.
+`build_sample_graph` is imported on first use: it pulls in LangGraph, which the CLI's
+quick commands (`--help`, listings) should not pay for.
 """
 
 from typing import Any
 
-from graph.state import SampleSettings, SampleState
+from nodes.state import SampleSettings, SampleState
 
 __all__ = ["SampleSettings", "SampleState", "build_sample_graph"]
 

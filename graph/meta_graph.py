@@ -16,10 +16,10 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer, Send
 
 from graph.scenarios import make_scenario
-from graph.state import ItemBatch, MetaSettings, MetaState
 from nodes.lists import dedup_key
 from nodes.llm import LLM
 from nodes.meta import SEED_DOMAINS, domain_batch, request_batch, scenario_batch
+from nodes.state import ItemBatch, MetaSettings, MetaState
 
 
 def merge(

@@ -9,24 +9,22 @@ and resumes every other thread from its last checkpoint.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
+import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from tqdm import tqdm
 
 from checkpoints import SampleStore, open_async_checkpointer
+from checkpoints.saver import META_THREAD
 from graph.meta_graph import build_meta_graph
 from graph.sample_graph import build_sample_graph
 from graph.scenarios import Scenario, make_scenario
-from graph.state import MetaSettings, SampleSettings
 from nodes.llm import LLM, BackendError
-
-CONFIG_FILE = "config.json"
+from nodes.state import MetaSettings, SampleSettings
 
 # Errors that mean the backend itself is gone: stop the run instead of failing samples.
 FATAL_ERRORS: tuple[type[BaseException], ...] = (BackendError, ConnectionError)
@@ -36,43 +34,9 @@ try:
     FATAL_ERRORS += (openai.APIConnectionError, openai.AuthenticationError, openai.NotFoundError)
 except ImportError:  # pragma: no cover - langchain-openai depends on it
     pass
-
-
-class RunConfigError(ValueError):
-    """The run directory was made with other settings."""
-
-
-def check_run_settings(
-    run_dir: Path, requested: SampleSettings | MetaSettings, section: str = "settings"
-) -> None:
-    """Refuse, on a rerun, settings that would make resumed work differ from the
-    finished work."""
-    path = run_dir / CONFIG_FILE
-    if not path.exists():
-        return
-    saved = json.loads(path.read_text()).get(section)
-    if saved is None:
-        return
-    changed = [
-        f"{k}: {saved[k]!r} -> {v!r}"
-        for k, v in requested.to_dict().items()
-        if k in saved and saved[k] != v
-    ]
-    if changed:
-        raise RunConfigError(
-            f"{run_dir} was started with other settings ({'; '.join(changed)}); "
-            "rerun with the same options or use a new --run"
-        )
-
-
-def save_run_config(run_dir: Path, **sections: Any) -> None:
-    """Merge `sections` into the run's config.json (settings objects as dicts)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / CONFIG_FILE
-    config = json.loads(path.read_text()) if path.exists() else {}
-    for name, value in sections.items():
-        config[name] = value.to_dict() if hasattr(value, "to_dict") else value
-    path.write_text(json.dumps(config, indent=2) + "\n")
+# Errors of the machine (a full disk, a read-only or corrupt run file): no sample is to
+# blame, and every other sample would meet them too, so they stop the run as well.
+ENVIRONMENT_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
 
 
 def size_node_pool(workers: int) -> None:
@@ -115,13 +79,16 @@ async def run_samples(
             async with semaphore:
                 config = {"configurable": {"thread_id": scenario.id}}
                 snapshot = await graph.aget_state(config)
-                # A thread with a checkpoint resumes from it (None input); else it starts.
-                start = None if snapshot.values else scenario.as_input()
                 state, error = snapshot.values, ""
+                # Every thread without a final status runs, from its last checkpoint when it
+                # has one (None input). Not `snapshot.next`: a kill after a step's writes
+                # were saved but before the next checkpoint leaves it empty on an unfinished
+                # thread, and ainvoke(None) applies those writes and carries on.
+                start = None if snapshot.values else scenario.as_input()
                 try:
-                    if start is not None or snapshot.next:
+                    if not state.get("status"):
                         state = await graph.ainvoke(start, config, durability="sync")
-                except FATAL_ERRORS:
+                except FATAL_ERRORS + ENVIRONMENT_ERRORS:
                     raise
                 except Exception as err:  # one sample's trouble is recorded, not fatal
                     error = f"{type(err).__name__}: {err}"[:500]
@@ -137,18 +104,19 @@ async def run_samples(
         finally:
             for task in tasks:
                 task.cancel()
+            bar.set_postfix(counts)  # refreshed: the bar's last line shows the final counts
             bar.close()
     return store.counts()
 
 
-META_THREAD = "meta"
-
-
 def draw_scenarios(scenarios: Sequence[Scenario], count: int, seed: int) -> list[Scenario]:
-    """A seeded sample of `count` scenarios (all when there are fewer), in their order."""
-    if len(scenarios) <= count:
-        return list(scenarios)
-    chosen = set(random.Random(f"{seed}/samples").sample(range(len(scenarios)), count))
+    """A seeded sample of `count` scenarios (all when there are fewer), in their order.
+
+    The first `count` of one seeded shuffle: a larger count keeps every scenario a smaller
+    one drew, so a pipeline rerun with more --samples extends its run."""
+    order = list(range(len(scenarios)))
+    random.Random(f"{seed}/samples").shuffle(order)
+    chosen = set(order[:count])
     return [s for i, s in enumerate(scenarios) if i in chosen]
 
 

@@ -12,13 +12,13 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
-from graph.state import SampleSettings, SampleState
 from nodes.answer import answer
 from nodes.consistency import check_consistency, refine
 from nodes.decompose import decompose
 from nodes.instruction import make_instruction
 from nodes.judge import accept, judge, reject
 from nodes.llm import LLM
+from nodes.state import SampleSettings, SampleState
 
 # Routers return edge labels; the path maps below turn them into nodes, and the labels
 # are what `decif graph` draws on the conditional edges.

@@ -1,8 +1,8 @@
 """Scenario files: what the sample graph runs on.
 
-JSONL, one `{"domain"?, "request", "scenario"}` per line, or the reference's JSON
-`{request: [scenario, ...]}`. Every scenario gets a stable id from its content, so a
-rerun of the same file maps each line to the same LangGraph thread.
+JSONL, one `{"domain"?, "request", "scenario"}` per line, a JSON array of such objects,
+or the reference's JSON `{request: [scenario, ...]}`. Every scenario gets a stable id
+from its content, so a rerun of the same file maps each line to the same LangGraph thread.
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
         whole = None  # not one JSON document: read it as JSONL
     if isinstance(whole, dict) and not {"domain", "request", "scenario"} & whole.keys():
         records = _records_from_reference_json(whole, path)
+    elif isinstance(whole, list):  # a JSON array of {"request", "scenario"} objects
+        records = whole
     else:
         records = _records_from_jsonl(text, path)
     scenarios, seen = [], set()
@@ -89,8 +91,21 @@ def _scenario(record: object, where: str) -> Scenario:
     for key in ("request", "scenario"):
         if not isinstance(fields[key], str) or not fields[key].strip():
             raise ScenarioError(f"{where}: '{key}' must be a non-empty string")
-    domain = fields["domain"] if isinstance(fields["domain"], str) else ""
-    return make_scenario(fields["request"], fields["scenario"], domain)
+    if not isinstance(fields["domain"], str):
+        fields["domain"] = ""
+    for key, value in fields.items():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate such as "\ud800" in the JSON
+            raise ScenarioError(f"{where}: '{key}' is not valid Unicode text") from None
+    return make_scenario(fields["request"], fields["scenario"], fields["domain"])
+
+
+def digest(scenarios: list[Scenario]) -> str:
+    """A fingerprint of a scenario set (order and repeats aside): a run records it, so a
+    rerun with another file is caught instead of silently mixed in."""
+    ids = "\n".join(sorted({s.id for s in scenarios}))
+    return hashlib.sha1(ids.encode()).hexdigest()[:16]
 
 
 def make_scenario(request: str, scenario: str, domain: str = "") -> Scenario:

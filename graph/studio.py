@@ -15,8 +15,8 @@ from langgraph.graph.state import CompiledStateGraph
 
 from graph.meta_graph import build_meta_graph
 from graph.sample_graph import build_sample_graph
-from graph.state import SMALL_META
 from nodes.llm import LLM, Completion, Messages, Sampling, make_llm
+from nodes.state import SMALL_META
 
 
 @cache

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from langchain_core.runnables import RunnableConfig
 
-from graph.state import SampleSettings, SampleState, sample_key
 from nodes.llm import LLM, ask
+from nodes.state import SampleSettings, SampleState, sample_key
 
 
 def answer(
@@ -14,4 +14,4 @@ def answer(
     attempt = len(state.get("attempts", [])) + 1
     sampling = settings.sampling("answer", sample_key(state, config), attempt)
     completion = ask(llm, "answer", sampling, instruction=state["instruction"])
-    return {"response": completion.text, "llm_calls": [completion.record("answer")]}
+    return {"response": completion.text, "llm_calls": completion.records("answer")}

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from langchain_core.runnables import RunnableConfig
 
-from graph.state import SampleSettings, SampleState, failed, sample_key
-from nodes.instruction import INSTRUCTION_SCHEMA, instruction_update
+from nodes.constraints.stating import restate, sentence
+from nodes.instruction import INSTRUCTION_SCHEMA, degenerate, instruction_update
 from nodes.llm import LLM, ask_json
+from nodes.state import SampleSettings, SampleState, failed, sample_key
 
 CONSISTENCY_SCHEMA = {
     "type": "object",
@@ -32,7 +33,7 @@ def check_consistency(
     data, completion = ask_json(
         llm, "check_consistency", sampling, CONSISTENCY_SCHEMA, instruction=state["instruction"]
     )
-    update: dict = {"llm_calls": [completion.record("check_consistency")]}
+    update: dict = {"llm_calls": completion.records("check_consistency")}
     if not (isinstance(data, dict) and isinstance(data.get("conflict"), bool)):
         return update | failed("consistency_malformed", completion.text)
     conflict = data["conflict"]
@@ -49,7 +50,11 @@ def check_consistency(
 def refine(
     state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
 ) -> dict:
+    """Rewrite the instruction without the conflict. A constraint whose sentence the
+    rewrite no longer holds word for word is no longer checked: it moves to
+    `dropped_constraints`, so the sample records what it lost."""
     last = state["consistency"][-1]
+    constraints = state.get("constraints", [])
     sampling = settings.sampling("refine", sample_key(state, config), last["round"])
     data, completion = ask_json(
         llm,
@@ -58,6 +63,17 @@ def refine(
         INSTRUCTION_SCHEMA,
         instruction=state["instruction"],
         explanation=last["explanation"] or "two requirements contradict each other",
+        requirements="\n".join(f"- {sentence(c)}" for c in constraints) or "(none)",
     )
-    update = {"llm_calls": [completion.record("refine")]}
-    return update | instruction_update(data, completion.text, "refine")
+    update = {"llm_calls": completion.records("refine")}
+    written = instruction_update(data, completion.text, "refine")
+    if "instruction" not in written:
+        return update | written
+    problem = degenerate(written["instruction"], state["request"])
+    if problem:
+        return update | failed(f"refine_{problem}", written["instruction"])
+    kept, dropped = restate(written["instruction"], constraints)
+    update |= written | {"constraints": kept}
+    if dropped:
+        update["dropped_constraints"] = state.get("dropped_constraints", []) + dropped
+    return update

@@ -6,8 +6,9 @@ import re
 
 from langchain_core.runnables import RunnableConfig
 
-from graph.state import SampleSettings, SampleState, failed, sample_key
+from nodes.constraints.stating import judge_questions, without_checked
 from nodes.llm import LLM, ask_json
+from nodes.state import SampleSettings, SampleState, failed, sample_key
 
 # One line each: under a grammar, a string that may hold newlines lets a small model
 # wander off into prose until max_tokens cuts the JSON. No upper bound: xgrammar (vLLM)
@@ -40,18 +41,24 @@ def clean_questions(items: list) -> list[str]:
 def decompose(
     state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
 ) -> dict:
+    """The criteria the judge answers: a fixed question for each constraint only language
+    can check, then the model's questions about the instruction less the sentences code
+    checks (code decides those; the judge is not asked to count words or commas)."""
+    constraints = state.get("constraints", [])
     sampling = settings.sampling("decompose", sample_key(state, config))
     data, completion = ask_json(
         llm,
         "decompose",
         sampling,
         criteria_schema(settings.max_criteria),
-        instruction=state["instruction"],
+        instruction=without_checked(state["instruction"], constraints),
     )
-    update: dict = {"llm_calls": [completion.record("decompose")]}
+    update: dict = {"llm_calls": completion.records("decompose")}
     if not (isinstance(data, dict) and isinstance(data.get("questions"), list)):
         return update | failed("criteria_malformed", completion.text)
+    fixed = judge_questions(constraints)
     questions = clean_questions(data["questions"])[: settings.max_criteria]
+    questions = [q for q in questions if q not in fixed]
     if not questions:
         return update | failed("criteria_empty")
-    return update | {"criteria": questions}
+    return update | {"criteria": fixed + questions}

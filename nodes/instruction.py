@@ -1,18 +1,61 @@
-"""Stage 4: write the instruction for a (request, scenario), with drawn constraints."""
+"""Stage 4: write the instruction for a (request, scenario), with drawn constraints.
+
+The constraints and their values are drawn in code; the model writes the task, and each
+constraint's sentence is appended to it verbatim, so the instruction states every
+constraint that will be checked. A task that only repeats the request, or that echoes the
+wording of decif's own prompts (a small model does both), fails the sample with a reason.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from langchain_core.runnables import RunnableConfig
 
-from graph.state import SampleSettings, SampleState, failed, sample_key
-from nodes.constraints import draw_constraints
+from nodes.constraints import DrawContext, draw_constraints
+from nodes.constraints.stating import compose, kind, sentence
 from nodes.llm import LLM, ask_json
+from nodes.state import SampleSettings, SampleState, failed, sample_key
+from prompts import load
 
 INSTRUCTION_SCHEMA = {
     "type": "object",
     "properties": {"instruction": {"type": "string", "minLength": 10}},
     "required": ["instruction"],
 }
+ECHO_WORDS = 5  # this many words in a row from a prompt of decif's is an echo, not a task
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+@cache
+def _prompt_phrases() -> frozenset[tuple[str, ...]]:
+    """Every run of ECHO_WORDS words in the fixed text of the instruction-writing prompts."""
+    phrases: set[tuple[str, ...]] = set()
+    for name in ("make_instruction", "make_wild_instruction", "refine", "check_consistency"):
+        for _, template in load(name):
+            for fixed in re.split(r"\$\w+", template.template):  # runs end at a placeholder
+                phrases |= _runs(_words(fixed))
+    return frozenset(phrases)
+
+
+def _runs(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
+
+
+def degenerate(text: str, request: str) -> str | None:
+    """Why a written task is not a real one, or None: it adds nothing to the request, or
+    it repeats a prompt of decif's."""
+    words = _words(text)
+    if set(words) <= set(_words(request)) | {"a", "an", "the", "please", "me", "my"}:
+        return "repeats_request"
+    if _runs(words) & _prompt_phrases():
+        return "echoes_prompt"
+    return None
 
 
 def instruction_update(data: object, reply: str, reason_prefix: str) -> dict:
@@ -27,17 +70,28 @@ def make_instruction(
     state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
 ) -> dict:
     key = sample_key(state, config)
-    drawn = [] if settings.mode == "wild" else draw_constraints(settings.rng(key))
-    values = {"request": state["request"], "scenario": state["scenario"]}
+    request, scenario = state["request"], state["scenario"]
+    drawn = []
+    if settings.mode != "wild":
+        context = DrawContext(request=request, scenario=scenario)
+        drawn = draw_constraints(settings.rng(key), context, settings.pool())
+    values = {"request": request, "scenario": scenario}
     if drawn:
         prompt = "make_instruction"
-        values["constraints"] = "\n".join(f"- {c.description}" for c in drawn)
+        # A sentence that depends on the instruction itself is stated once it is written.
+        stated = [sentence(c) for c in drawn if kind(c).bind is None]
+        values["constraints"] = "\n".join(f"- {s}" for s in stated) or "(none yet)"
     else:
         prompt = "make_wild_instruction"
     data, completion = ask_json(
         llm, prompt, settings.sampling("make_instruction", key), INSTRUCTION_SCHEMA, **values
     )
-    return {
-        "constraints": [c.id for c in drawn],
-        "llm_calls": [completion.record("make_instruction")],
-    } | instruction_update(data, completion.text, "instruction")
+    update = {"constraints": drawn, "llm_calls": completion.records("make_instruction")}
+    written = instruction_update(data, completion.text, "instruction")
+    if "instruction" not in written:
+        return update | written
+    problem = degenerate(written["instruction"], request)
+    if problem:
+        return update | failed(f"instruction_{problem}", written["instruction"])
+    instruction, constraints = compose(written["instruction"], drawn)
+    return update | {"instruction": instruction, "constraints": constraints}

@@ -52,7 +52,7 @@ def domain_batch(task: dict, *, llm: LLM, settings) -> dict:
         seeds="\n".join(f"- {s}" for s in seeds),
         count=settings.domains_per_prompt,
     )
-    return {"domain_batches": [batch], "llm_calls": [completion.record("domains")]}
+    return {"domain_batches": [batch], "llm_calls": completion.records("domains")}
 
 
 def request_batch(task: dict, *, llm: LLM, settings) -> dict:
@@ -69,7 +69,7 @@ def request_batch(task: dict, *, llm: LLM, settings) -> dict:
         domain=domain,
         count=settings.requests_per_domain,
     )
-    return {"request_batches": [batch], "llm_calls": [completion.record("requests")]}
+    return {"request_batches": [batch], "llm_calls": completion.records("requests")}
 
 
 def scenario_batch(task: dict, *, llm: LLM, settings) -> dict:
@@ -87,4 +87,4 @@ def scenario_batch(task: dict, *, llm: LLM, settings) -> dict:
         request=request,
         count=settings.scenarios_per_request,
     )
-    return {"scenario_batches": [batch], "llm_calls": [completion.record("scenarios")]}
+    return {"scenario_batches": [batch], "llm_calls": completion.records("scenarios")}

@@ -13,6 +13,8 @@ from fakes import ScriptedLLM  # noqa: E402
 from graph import SampleSettings, build_sample_graph  # noqa: E402
 
 INPUT = {"request": "write a poem", "scenario": "A teacher needs a poem for class tomorrow."}
+# One constraint the good answer meets, so every run states and checks it in code.
+NO_COMMAS = SampleSettings(types=("punctuation:no_comma",))
 CONFIG = {"configurable": {"thread_id": "sample-1"}}
 
 
@@ -23,7 +25,7 @@ def good_script(**overrides) -> dict:
         "make_wild_instruction": {"instruction": "Write a poem about rain."},
         "check_consistency": {"conflict": False, "explanation": "no contradictions"},
         "refine": {"instruction": "Write a four-line poem about rain."},
-        "answer": "Rain taps the glass,\nthe street shines,\nthe gutters sing,\nthe day slows.",
+        "answer": "Rain taps the glass\nthe street shines\nthe gutters sing\nthe day slows.",
         "decompose": {"questions": ["Is it a poem?", "Does it have four lines?"]},
         "judge": {"verdicts": ["YES", "YES"]},
     }
@@ -36,7 +38,7 @@ def run_graph():
 
     def run(settings: SampleSettings | None = None, **overrides):
         llm = ScriptedLLM(good_script(**overrides))
-        graph = build_sample_graph(llm, settings or SampleSettings(), InMemorySaver())
+        graph = build_sample_graph(llm, settings or NO_COMMAS, InMemorySaver())
         return graph.invoke(INPUT, CONFIG), llm, graph
 
     return run

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from conftest import good_script
 from fakes import ScriptedLLM
 
-import graph.cli
+import graph.cli.common
 from graph.cli import cli
 
 SCENARIOS = [
@@ -30,11 +30,14 @@ def scenarios_file(tmp_path):
 def scripted(monkeypatch):
     """Make `decif run` use a scripted LLM instead of loading a model."""
     llm = ScriptedLLM(good_script(judge=[{"verdicts": ["YES", "YES"]}, {"verdicts": ["NO", "NO"]}]))
-    monkeypatch.setattr(graph.cli, "make_llm", lambda *a, **k: llm)
+    monkeypatch.setattr(graph.cli.common, "make_llm", lambda *a, **k: llm)
     return llm
 
 
 def invoke(*args):
+    """Run decif; `decif run` draws only the one constraint the scripted answers meet."""
+    if args[0] == "run":
+        args = (*args, "--constraint-types", "punctuation:no_comma")
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
@@ -116,7 +119,7 @@ def test_bad_scenarios_give_one_line_error_and_no_run(tmp_path, content, message
         path.write_text(content)
     run = tmp_path / "run"
     result = invoke("run", "--run", run, "--scenarios", path)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not run.exists()
@@ -154,7 +157,7 @@ def test_openai_backend_needs_a_base_url(tmp_path, scenarios_file):
     result = invoke(
         "run", "--run", tmp_path / "r", "--scenarios", scenarios_file, "--backend", "openai"
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "needs --base-url" in result.output
 
 
@@ -164,7 +167,7 @@ def test_inspect_and_export_refuse_a_directory_that_is_not_a_run(tmp_path):
         ["export", "--run", tmp_path, "--out", tmp_path / "x.jsonl"],
     ):
         result = invoke(*args)
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert "is not a decif run" in result.output
 
 
@@ -172,7 +175,7 @@ def test_inspect_unknown_sample(tmp_path, scenarios_file, scripted):
     run = tmp_path / "run"
     invoke("run", "--run", run, "--scenarios", scenarios_file, "--limit", "1", "--no-progress")
     result = invoke("inspect", "--run", run, "nope")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no sample 'nope'" in result.output
 
 
@@ -198,5 +201,5 @@ def test_a_missing_model_file_is_one_line_error(tmp_path, scenarios_file):
         "--model",
         tmp_path / "nope.gguf",
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.strip() == f"Error: GGUF model file not found: {tmp_path / 'nope.gguf'}"

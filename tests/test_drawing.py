@@ -90,7 +90,7 @@ def test_graph_command_prints_text_formats():
 @pytest.mark.parametrize("fmt", ["png", "svg"])
 def test_picture_without_out_is_a_one_line_error(fmt):
     result = CliRunner().invoke(cli, ["graph", "--format", fmt])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
         f"Error: --format {fmt} is a picture: give --out FILE to write it to"
     ]

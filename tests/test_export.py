@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 
 import pytest
-from conftest import good_script
+from conftest import NO_COMMAS, good_script
 from fakes import ScriptedLLM
 
 from checkpoints import SampleStore
-from graph import SampleSettings
 from graph.export import export
 from graph.runner import run_samples
 from graph.scenarios import make_scenario
@@ -24,16 +24,20 @@ def store(tmp_path_factory):
     def answer(messages):
         return "an answer to " + messages[-1]["content"]
 
+    def instruction(messages):
+        situation = messages[-1]["content"].split("Their situation: ")[1].split("\n")[0]
+        return json.dumps({"instruction": f"Help me with this: {situation}"})
+
     verdicts = iter([["YES", "NO"], ["YES", "YES"], ["NO", "NO"], ["NO", "NO"]])
     llm = ScriptedLLM(
         good_script(
-            make_instruction=lambda m: json.dumps({"instruction": m[-1]["content"][-40:]}),
+            make_instruction=instruction,
             answer=[lambda m: "first try", lambda m: "second try", answer],
             judge=lambda m: json.dumps({"verdicts": next(verdicts)}),
         )
     )
     scenarios = [make_scenario("write a poem", "A teacher."), make_scenario("fix a bug", "A dev.")]
-    settings = SampleSettings(max_attempts=2)
+    settings = replace(NO_COMMAS, max_attempts=2)
     asyncio.run(run_samples(run_dir, llm, scenarios, settings, progress=False))
     store = SampleStore(run_dir)
     assert store.counts() == {"accepted": 1, "rejected": 1}

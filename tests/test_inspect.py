@@ -4,17 +4,19 @@ instruction it checked, and every attempt with its verdicts."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from click.testing import CliRunner
-from conftest import good_script
+from conftest import NO_COMMAS, good_script
 from fakes import ScriptedLLM
 
-from graph import SampleSettings
 from graph.cli import cli
 from graph.runner import run_samples
 from graph.scenarios import make_scenario
+from nodes.constraints.stating import sentence
 
 ORIGINAL = "Write a poem about rain in English and in French."
+NO_COMMA = {"id": "punctuation:no_comma", "kwargs": {}}
 FIRST_FIX = "Write a poem about rain in English, in four or six lines."
 SECOND_FIX = "Write a four-line poem about rain in English."
 
@@ -34,7 +36,7 @@ def test_trajectory_shows_refinements_and_resamples(tmp_path):
         )
     )
     scenario = make_scenario("write a poem", "A teacher needs a poem for class.")
-    settings = SampleSettings(max_refine_rounds=2, max_attempts=3)
+    settings = replace(NO_COMMAS, max_refine_rounds=2, max_attempts=3)
     asyncio.run(run_samples(tmp_path, llm, [scenario], settings, progress=False))
 
     result = CliRunner().invoke(cli, ["inspect", "--run", str(tmp_path), scenario.id])
@@ -61,15 +63,19 @@ def test_trajectory_shows_refinements_and_resamples(tmp_path):
     def after(line: str) -> str:
         return lines[lines.index(line) + 1]
 
-    # each round names the instruction it checked: the original, then each refinement
-    assert after("round 0: conflict - English and French at once") == f"checked: {ORIGINAL}"
+    # each round names the instruction it checked: the original as stated (with its
+    # constraint's sentence), then each refinement
+    stated = f"{ORIGINAL} {sentence(NO_COMMA)}"
+    assert after("round 0: conflict - English and French at once") == f"checked: {stated}"
     assert after("round 1: conflict - four lines or six") == f"checked: {FIRST_FIX}"
     assert after("round 2: consistent - fine now") == f"checked: {SECOND_FIX}"
     assert [line for line in lines if line.startswith("instruction:")] == [
-        f"instruction: {ORIGINAL}",
+        f"instruction: {stated}",
         f"instruction: {FIRST_FIX}",
         f"instruction: {SECOND_FIX}",
     ]
+    # the first rewrite no longer states the constraint: it is dropped, and says so
+    assert after("dropped by the rewrite:") == "punctuation:no_comma {}"
 
     # both attempts, each response followed by its judgement
     assert [line for line in lines if line.startswith(("response:", "attempt"))] == [

@@ -11,9 +11,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from checkpoints import SampleStore
 from graph.meta_graph import build_meta_graph
 from graph.runner import run_meta
-from graph.state import MetaSettings
 from nodes.lists import parse_items, scenario_rule
 from nodes.meta import SEED_DOMAINS
+from nodes.state import MetaSettings
 
 
 def field(messages, name: str) -> str:
@@ -125,7 +125,7 @@ import asyncio
 from fakes import ScriptedLLM
 from test_meta_graph import script
 from graph.runner import run_meta
-from graph.state import MetaSettings
+from nodes.state import MetaSettings
 llm = ScriptedLLM(script(), delay_s={delay}, log_path={log!r})
 asyncio.run(run_meta({run!r}, llm, MetaSettings(iterations=3, max_domains=4), concurrency=1))
 """

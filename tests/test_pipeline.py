@@ -14,16 +14,16 @@ from graph.cli import cli
 from nodes.meta import SEED_DOMAINS
 
 DRIVER = """
-import graph.cli
+import graph.cli.common
 from fakes import ScriptedLLM
 from test_meta_graph import script as meta_script
 from test_runner import per_sample_script
 
 llm = ScriptedLLM(per_sample_script() | meta_script(), delay_s={delay}, log_path={log!r})
-graph.cli.make_llm = lambda *args, **kwargs: llm
+graph.cli.common.make_llm = lambda *args, **kwargs: llm
 graph.cli.cli.main(
     ["pipeline", "--run", {run!r}, "--samples", "3", "--iterations", "2", "--max-domains", "2",
-     "--max-requests", "3", "--no-progress"]
+     "--max-requests", "3", "--no-progress", "--constraint-types", "punctuation:no_comma"]
 )
 """
 META_CALLS = 2 + 2 + 3  # domain prompts, one per domain, one per request
@@ -65,8 +65,8 @@ def test_inspect_meta_shows_the_scenario_tree(tmp_path):
 
 
 def test_pipeline_caps_the_meta_fan_out_to_what_the_samples_need():
-    from graph.cli import enough_for
-    from graph.state import MetaSettings
+    from graph.cli.common import enough_for
+    from nodes.state import MetaSettings
 
     sized = enough_for(MetaSettings(), samples=1000)  # the reference's sizes
     assert sized.max_requests == 67  # 2 x 1000 scenarios / 30 per request, rounded up

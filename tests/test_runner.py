@@ -10,11 +10,10 @@ import subprocess
 import time
 from collections import Counter
 
-from conftest import good_script
+from conftest import NO_COMMAS, good_script
 from fakes import ScriptedLLM, kill_when, python_process, run_to_end
 
 from checkpoints import SampleStore
-from graph import SampleSettings
 from graph.runner import run_samples
 from graph.scenarios import make_scenario
 
@@ -34,7 +33,7 @@ def per_sample_script() -> dict:
 def test_every_scenario_becomes_one_row(tmp_path):
     llm = ScriptedLLM(per_sample_script())
     counts = asyncio.run(
-        run_samples(tmp_path, llm, SCENARIOS, SampleSettings(), concurrency=3, progress=False)
+        run_samples(tmp_path, llm, SCENARIOS, NO_COMMAS, concurrency=3, progress=False)
     )
     assert counts == {"accepted": 6}
     rows = list(SampleStore(tmp_path).rows())
@@ -42,7 +41,7 @@ def test_every_scenario_becomes_one_row(tmp_path):
     assert all(r["llm_calls"] == 5 and r["criteria"] and r["response"] for r in rows)
     # a second run finds nothing to do and calls nothing
     again = ScriptedLLM(per_sample_script())
-    asyncio.run(run_samples(tmp_path, again, SCENARIOS, SampleSettings(), progress=False))
+    asyncio.run(run_samples(tmp_path, again, SCENARIOS, NO_COMMAS, progress=False))
     assert again.calls == []
 
 
@@ -50,10 +49,10 @@ DRIVER = """
 import asyncio
 from fakes import ScriptedLLM
 from test_runner import SCENARIOS, per_sample_script
-from graph import SampleSettings
+from conftest import NO_COMMAS
 from graph.runner import run_samples
 llm = ScriptedLLM(per_sample_script(), delay_s={delay}, log_path={log!r})
-asyncio.run(run_samples({run!r}, llm, SCENARIOS, SampleSettings(), concurrency=1, progress=False))
+asyncio.run(run_samples({run!r}, llm, SCENARIOS, NO_COMMAS, concurrency=1, progress=False))
 """
 
 
@@ -85,13 +84,13 @@ def test_an_exception_in_one_sample_is_recorded_and_retried_on_rerun(tmp_path):
         return json.dumps({"instruction": "Write a poem."})
 
     llm = ScriptedLLM(good_script(make_instruction=flaky))
-    asyncio.run(run_samples(tmp_path, llm, SCENARIOS, SampleSettings(), progress=False))
+    asyncio.run(run_samples(tmp_path, llm, SCENARIOS, NO_COMMAS, progress=False))
     failed = list(SampleStore(tmp_path).rows("failed"))
     assert [(r["request"], r["reason"]) for r in failed] == [("request 2", "llm_error")]
     assert "context window exceeded" in failed[0]["error"]
 
     fixed = ScriptedLLM(good_script())
-    asyncio.run(run_samples(tmp_path, fixed, SCENARIOS, SampleSettings(), progress=False))
+    asyncio.run(run_samples(tmp_path, fixed, SCENARIOS, NO_COMMAS, progress=False))
     assert fixed.count("make_instruction") == 1  # only the failed sample ran again
     assert SampleStore(tmp_path).counts() == {"accepted": 6}
 
@@ -99,7 +98,7 @@ def test_an_exception_in_one_sample_is_recorded_and_retried_on_rerun(tmp_path):
 PARALLEL_DRIVER = """
 import asyncio, time
 from fakes import ScriptedLLM
-from conftest import good_script
+from conftest import NO_COMMAS, good_script
 from graph import SampleSettings
 from graph.runner import run_samples
 from graph.scenarios import make_scenario
@@ -110,7 +109,7 @@ def slow_criteria(messages):
 
 llm = ScriptedLLM(good_script(decompose=slow_criteria), log_path={log!r})
 scenarios = [make_scenario("write a poem", "A teacher needs a poem.")]
-asyncio.run(run_samples({run!r}, llm, scenarios, SampleSettings(), progress=False))
+asyncio.run(run_samples({run!r}, llm, scenarios, NO_COMMAS, progress=False))
 """
 
 
@@ -132,13 +131,14 @@ def test_a_finished_parallel_branch_is_kept_when_its_sibling_is_killed(tmp_path)
 
 
 CLI_DRIVER = """
-import graph.cli
+import graph.cli.common
 from fakes import ScriptedLLM
 from test_runner import per_sample_script
 
 llm = ScriptedLLM(per_sample_script(), delay_s=0.2, log_path={log!r})
-graph.cli.make_llm = lambda *args, **kwargs: llm
-graph.cli.cli.main(["run", "--run", {run!r}, "--scenarios", {scenarios!r}, "--no-progress"])
+graph.cli.common.make_llm = lambda *args, **kwargs: llm
+graph.cli.cli.main(["run", "--run", {run!r}, "--scenarios", {scenarios!r}, "--no-progress",
+                    "--constraint-types", "punctuation:no_comma"])
 """
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import CONFIG
+import json
+from dataclasses import replace
+
+from conftest import CONFIG, NO_COMMAS
 
 from graph import SampleSettings
 
@@ -35,7 +38,7 @@ def test_conflict_is_refined_then_checked_again(run_graph):
 
 
 def test_refinement_rounds_used_up_goes_on_with_the_conflict_recorded(run_graph):
-    settings = SampleSettings(max_refine_rounds=2)
+    settings = replace(NO_COMMAS, max_refine_rounds=2)
     state, llm, _ = run_graph(settings, check_consistency={"conflict": True, "explanation": "x"})
     assert llm.count("refine") == 2
     assert llm.count("check_consistency") == 3
@@ -57,7 +60,7 @@ def test_failed_judgement_resamples_the_answer_then_accepts(run_graph):
 
 
 def test_attempts_used_up_is_rejected(run_graph):
-    state, llm, _ = run_graph(SampleSettings(max_attempts=3), judge={"verdicts": ["NO", "YES"]})
+    state, llm, _ = run_graph(replace(NO_COMMAS, max_attempts=3), judge={"verdicts": ["NO", "YES"]})
     assert state["status"] == "rejected"
     assert state["reason"] == "criteria_failed"
     assert llm.count("answer") == 3
@@ -65,7 +68,7 @@ def test_attempts_used_up_is_rejected(run_graph):
 
 
 def test_short_verdict_list_is_never_a_pass(run_graph):
-    state, _, _ = run_graph(SampleSettings(max_attempts=2), judge={"verdicts": ["YES"]})
+    state, _, _ = run_graph(replace(NO_COMMAS, max_attempts=2), judge={"verdicts": ["YES"]})
     assert state["status"] == "failed"
     assert state["reason"] == "judge_malformed"
     assert all(not a["passed"] for a in state["attempts"])
@@ -73,7 +76,7 @@ def test_short_verdict_list_is_never_a_pass(run_graph):
 
 def test_garbage_verdicts_are_a_failed_judgement(run_graph):
     state, _, _ = run_graph(
-        SampleSettings(max_attempts=2),
+        replace(NO_COMMAS, max_attempts=2),
         judge=["this is not json", {"verdicts": ["YES", "MAYBE"]}],
     )
     assert [a["reason"] for a in state["attempts"]] == ["judge_malformed", "judge_malformed"]
@@ -87,7 +90,7 @@ def test_malformed_judgement_then_good_one_accepts(run_graph):
 
 
 def test_empty_response_is_not_judged_and_is_resampled(run_graph):
-    state, llm, _ = run_graph(SampleSettings(max_attempts=2), answer="")
+    state, llm, _ = run_graph(replace(NO_COMMAS, max_attempts=2), answer="")
     assert llm.count("judge") == 0
     assert state["status"] == "rejected"
     assert state["reason"] == "response_empty"
@@ -127,7 +130,7 @@ def test_constraint_draws_are_seeded_per_sample(run_graph):
     again, _, _ = run_graph(SampleSettings(seed=7))
     assert first["constraints"] == again["constraints"]
     assert 1 <= len(first["constraints"]) <= 5
-    draws = {tuple(run_graph(SampleSettings(seed=s))[0]["constraints"]) for s in range(8)}
+    draws = {json.dumps(run_graph(SampleSettings(seed=s))[0]["constraints"]) for s in range(8)}
     assert len(draws) > 1
 
 
@@ -152,7 +155,7 @@ def test_an_unreadable_reply_is_kept_as_evidence(run_graph):
     state, _, _ = run_graph(check_consistency="I think it is fine")
     assert (state["status"], state["reason"]) == ("failed", "consistency_malformed")
     assert state["malformed_reply"] == "I think it is fine"
-    state, _, _ = run_graph(SampleSettings(max_attempts=1), judge="YES YES")
+    state, _, _ = run_graph(replace(NO_COMMAS, max_attempts=1), judge="YES YES")
     assert state["attempts"][0]["judge_reply"] == "YES YES"
 
 

@@ -9,14 +9,15 @@ import re
 import sqlite3
 from collections import Counter
 from contextlib import closing
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
-from conftest import good_script
+from conftest import NO_COMMAS, good_script
 from fakes import ScriptedLLM
 
 from checkpoints.stats import run_stats
-from graph import SampleSettings, build_sample_graph
+from graph import build_sample_graph
 from graph.cli import cli
 from graph.drawing import draw
 from graph.report import html_report
@@ -84,7 +85,7 @@ def mixed_script() -> dict:
 def run_dir(tmp_path_factory):
     run = tmp_path_factory.mktemp("run")
     scenarios = [make_scenario("write a poem", f"A teacher, kind {kind}.") for kind in KINDS]
-    settings = SampleSettings(max_refine_rounds=2, max_attempts=2)
+    settings = replace(NO_COMMAS, max_refine_rounds=2, max_attempts=2)
     llm = ScriptedLLM(mixed_script())
     asyncio.run(run_samples(run, llm, scenarios, settings, progress=False))
     return run
@@ -232,5 +233,5 @@ def test_stats_command_json_is_the_dict(run_dir, stats):
 
 def test_stats_refuses_a_directory_that_is_not_a_run(tmp_path):
     result = CliRunner().invoke(cli, ["stats", "--run", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "is not a decif run" in result.output

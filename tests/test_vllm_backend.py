@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(not os.path.isdir(MODEL), reason="set DECIF_VLLM
 
 @pytest.fixture(scope="module")
 def llm():
-    from nodes.llm import VLLMLLM
+    from nodes.llm.vllm import VLLMLLM
 
     return VLLMLLM(model=MODEL, dtype="float32", max_model_len=2048, enforce_eager=True)
 
@@ -55,7 +55,7 @@ def test_concurrent_samples_share_engine_calls(llm, tmp_path):
 
 def test_meta_stages_run_on_the_engine(llm, tmp_path):
     from graph.runner import run_meta
-    from graph.state import SMALL_META
+    from nodes.state import SMALL_META
 
     scenarios = asyncio.run(run_meta(tmp_path, llm, SMALL_META, concurrency=8))
     db = SampleStore(tmp_path).db

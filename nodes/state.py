@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from operator import add
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
+from nodes.constraints import Constraint, ConstraintType, lookup, pool
 from nodes.llm import Sampling
 
 Mode = Literal["constrained", "wild"]
@@ -31,12 +32,20 @@ class ConsistencyCheck(TypedDict):
     explanation: str
 
 
+class Check(TypedDict):
+    id: str  # the constraint type
+    by: Literal["code", "judge"]  # its checker, or the judge's verdict on its question
+    passed: bool
+
+
 class Attempt(TypedDict):
     attempt: int
     response: str
-    verdicts: list[str]
+    checks: list[Check]  # one per constraint; code checks run before the judge is asked
+    verdicts: list[str]  # the judge's, one per criterion (none when a code check failed)
     passed: bool
-    reason: str  # passed | criteria_failed | response_empty | judge_malformed
+    # passed | check_failed:<type id> | criteria_failed | response_empty | judge_malformed
+    reason: str
     judge_reply: NotRequired[str]  # the unreadable reply, when judge_malformed
 
 
@@ -44,7 +53,8 @@ class SampleState(TypedDict, total=False):
     domain: str
     request: str
     scenario: str
-    constraints: list[str]  # constraint type ids drawn for this sample
+    constraints: list[Constraint]  # stated in the instruction and checked: IFEval's shape
+    dropped_constraints: list[Constraint]  # drawn, but no longer stated after a refinement
     instruction: str  # the current instruction (refined when a conflict was found)
     consistency: Annotated[list[ConsistencyCheck], add]
     unresolved_conflict: bool  # refinement rounds ran out with a conflict left
@@ -61,11 +71,22 @@ class SampleState(TypedDict, total=False):
 _TEMPERATURE = {"make_instruction": 0.6, "check_consistency": 0.6, "refine": 0.6}
 
 
+# Which constraint types a sample may draw: DecIF's own catalogue (IFEval's 25 types,
+# start phrase, output formats, and the 4 judged by the LLM), or that plus open-instruct's
+# 29 training-only IF-RLVR types. IFBench's types are evaluation data: never drawn.
+CATALOGUES = {
+    "decif": ("ifeval", "decif", "llm"),
+    "all": ("ifeval", "decif", "llm", "ifevalg"),
+}
+
+
 @dataclass(frozen=True)
 class SampleSettings:
     """Everything about a run that changes what the graph does; saved with the run."""
 
     mode: Mode = "constrained"
+    catalogue: Literal["decif", "all"] = "all"
+    types: tuple[str, ...] = ()  # draw only these constraint types (default: the catalogue)
     seed: int = 0
     max_refine_rounds: int = 2
     max_attempts: int = 3
@@ -84,12 +105,18 @@ class SampleSettings:
         )
         return base.with_seed(self.seed, sample_key, node, *call)
 
+    def pool(self) -> list[ConstraintType]:
+        """The constraint types a sample draws from."""
+        if self.types:
+            return [lookup(t) for t in self.types]
+        return pool(CATALOGUES[self.catalogue])
+
     def rng(self, sample_key: str) -> random.Random:
         """The per-sample RNG for constraint draws."""
         return random.Random(f"{self.seed}/{sample_key}")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self) | {"types": list(self.types)}
 
 
 MAX_KEPT_REPLY = 2000  # characters of an unreadable reply kept as evidence

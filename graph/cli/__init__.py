@@ -1,0 +1,34 @@
+"""The `decif` command line: one module per kind of command, wired here.
+
+Commands import what they run when they run, so `decif --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import click
+
+from graph.cli.common import DecifGroup
+from graph.cli.generate import meta, pipeline, run
+from graph.cli.inspect import inspect
+from graph.cli.output import draw_graph, export_command, stats
+
+
+@click.group(cls=DecifGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="decif")
+def cli() -> None:
+    """Synthesise verified instruction-following data with DecIF, as a LangGraph
+    state machine.
+
+    \b
+    decif pipeline  the whole method: meta stages, samples, export, in one command
+    decif meta      stages 1-3: domains -> requests -> scenarios
+    decif run       scenarios -> instructions, responses, judgements (samples.db)
+    decif inspect   list samples, or follow one sample step by step
+    decif export    accepted pairs -> LLaMA-Factory JSONL + dataset_info.json
+    decif stats     a run's figures: text, JSON, or an offline HTML report
+    decif graph     draw a graph: Mermaid, ASCII, PNG or SVG
+    """
+
+
+for command in (pipeline, meta, run, inspect, export_command, stats, draw_graph):
+    cli.add_command(command)

@@ -1,0 +1,264 @@
+"""The commands that write a run: `run` (stages 4-9 on a scenarios file), `meta` (stages
+1-3) and `pipeline` (everything, then the export).
+
+Each holds the run's write lock for its whole life, refuses a rerun that would mix other
+settings, another model or other scenarios into the run, and records what it was started
+with in RUN/config.json.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from checkpoints.config import check_same, read_config, save_config
+from graph.cli.common import (
+    META_SIZES,
+    META_SIZES_HELP,
+    backend_options,
+    base_model_option,
+    default_concurrency,
+    enough_for,
+    execute,
+    meta_options,
+    meta_settings,
+    open_llm,
+    progress_option,
+    run_dir_option,
+    same_model,
+    sample_options,
+    summary,
+    writing,
+)
+from graph.scenarios import digest, load_scenarios
+from nodes.state import SampleSettings
+
+SAME_OPTIONS = "rerun with the same options or use a new --run"
+SAMPLE_SETTINGS = (
+    "mode",
+    "catalogue",
+    "types",
+    "max_refine_rounds",
+    "max_attempts",
+    "max_tokens",
+)
+
+
+def sample_settings(seed: int, **options: object) -> SampleSettings:
+    return SampleSettings(
+        seed=seed,
+        **{k: options[k] for k in SAMPLE_SETTINGS},
+    )
+
+
+def backend_record(backend: str, model: str | None, base_url: str | None, llm) -> dict:
+    return {"backend": backend, "model": model, "base_url": base_url, "llm": llm.name}
+
+
+@click.command()
+@run_dir_option
+@click.option(
+    "--scenarios",
+    required=True,
+    type=click.Path(path_type=Path),
+    help='JSONL of {"domain"?, "request", "scenario"}, a JSON array of such objects, or '
+    "JSON {request: [scenario, ...]}.",
+)
+@click.option("--limit", type=click.IntRange(1), help="Use only the first N scenarios.")
+@click.option(
+    "--extend",
+    is_flag=True,
+    help="Add this file's scenarios to a run that was started on other scenarios "
+    "(without it, a rerun must use the run's own file).",
+)
+@sample_options
+@backend_options
+def run(
+    run_dir: Path,
+    scenarios: Path,
+    limit: int | None,
+    extend: bool,
+    progress: bool,
+    backend: str,
+    model: str | None,
+    base_url: str | None,
+    concurrency: int | None,
+    seed: int,
+    **options,
+) -> None:
+    """Run scenarios through the sample graph (stages 4-9).
+
+    Each scenario is one LangGraph thread, checkpointed in RUN/checkpoints.db; each
+    finished sample becomes a row of RUN/samples.db. Run the same command again to
+    resume: finished samples are skipped, interrupted ones continue from their last
+    checkpoint. Only one command writes to a run at a time.
+    """
+    from graph.runner import run_samples
+
+    settings = sample_settings(seed, **options)
+    items = load_scenarios(scenarios)
+    source = {"file": str(scenarios), "digest": digest(items), "count": len(items)}
+    with writing(run_dir, "decif run"):
+        check_same(run_dir, "settings", SAME_OPTIONS, settings=settings)
+        same_model(run_dir, backend)
+        config = read_config(run_dir)
+        sources = config.get("scenarios", [])
+        known = [s for s in sources if s.get("digest") == source["digest"]]
+        if sources and not known and not extend:
+            raise click.BadParameter(
+                f"{run_dir} was started on other scenarios ({describe(sources)}); rerun with "
+                "that file, add --extend to add these scenarios to the run, or use a new --run",
+                param_hint="--scenarios",
+            )
+        llm = open_llm(backend, model, base_url, **options)
+        same_model(run_dir, backend, llm.name)
+        save_config(
+            run_dir,
+            settings=settings,
+            **backend_record(backend, model, base_url, llm),
+            scenarios=with_source(sources, source),
+        )
+        if extend and "samples" in config:
+            click.echo(
+                f"note: {run_dir}/export was written by decif pipeline before these samples; "
+                f"refresh it with decif export --run {run_dir}",
+                err=True,
+            )
+        concurrency = concurrency or default_concurrency(backend)
+        counts = execute(run_samples(run_dir, llm, items[:limit], settings, concurrency, progress))
+    click.echo(f"{run_dir}: {summary(counts)}")
+
+
+def with_source(sources: list[dict], source: dict) -> list[dict]:
+    """The run's scenario sources with `source` among them (once)."""
+    same = source.get("digest") or source.get("source")
+    if any((s.get("digest") or s.get("source")) == same for s in sources):
+        return sources
+    return [*sources, source]
+
+
+def describe(sources: list[dict]) -> str:
+    return ", ".join(s.get("file") or s.get("source", "?") for s in sources)
+
+
+@click.command(epilog=META_SIZES_HELP)
+@run_dir_option
+@meta_options
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the scenarios to this JSONL file (for decif run --scenarios), and in "
+    "the reference's JSON shape {request: [scenario, ...]} beside it (.json).",
+)
+@progress_option
+@backend_options
+def meta(
+    run_dir: Path,
+    out: Path | None,
+    progress: bool,
+    backend: str,
+    model: str | None,
+    base_url: str | None,
+    concurrency: int | None,
+    seed: int,
+    **options,
+) -> None:
+    """Generate domains, requests and scenarios (DecIF stages 1-3).
+
+    The meta graph is the run's thread "meta" in RUN/checkpoints.db: a killed run resumes
+    with only the unfinished prompts. Results land in RUN/samples.db tables domains,
+    requests, scenarios (with their parent links) and meta_calls (what each call yielded
+    and dropped, and why).
+    """
+    from checkpoints import SampleStore
+    from graph.runner import run_meta
+    from graph.scenarios import write_scenarios
+
+    sizes = {k: options.pop(k) for k in META_SIZES}
+    settings = meta_settings(backend, seed, **sizes)
+    with writing(run_dir, "decif meta"):
+        check_same(run_dir, "settings", SAME_OPTIONS, meta=settings)
+        same_model(run_dir, backend)
+        llm = open_llm(backend, model, base_url, **options)
+        same_model(run_dir, backend, llm.name)
+        save_config(run_dir, meta=settings, **backend_record(backend, model, base_url, llm))
+        concurrency = concurrency or default_concurrency(backend)
+        scenarios = execute(run_meta(run_dir, llm, settings, concurrency, progress))
+    if out:
+        write_scenarios(scenarios, out)
+    db = SampleStore(run_dir).db
+    click.echo(
+        f"{run_dir}: {db['domains'].count} domains, {db['requests'].count} "
+        f"requests, {len(scenarios)} scenarios" + (f" -> {out}" if out else "")
+    )
+
+
+@click.command(epilog=META_SIZES_HELP)
+@run_dir_option
+@meta_options
+@click.option(
+    "--samples",
+    type=click.IntRange(1),
+    default=5,
+    show_default=True,
+    help="Scenarios drawn (seeded) for the sample stage; a larger number on a rerun "
+    "keeps the samples drawn before and adds more.",
+)
+@sample_options
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Export file [default: RUN/export/decif.jsonl].",
+)
+@base_model_option
+@backend_options
+def pipeline(
+    run_dir: Path,
+    samples: int,
+    progress: bool,
+    out: Path | None,
+    base_model: str,
+    backend: str,
+    model: str | None,
+    base_url: str | None,
+    concurrency: int | None,
+    seed: int,
+    **options,
+) -> None:
+    """The whole DecIF method in one command: meta graph -> samples -> export.
+
+    Unless capped by options, the meta stages generate about twice the scenarios that
+    --samples draws (requests from that many domains), not the reference's full fan-out.
+    Every stage is checkpointed in RUN: kill it at any point and run the same command
+    again to go on where it stopped.
+    """
+    from checkpoints import SampleStore
+    from graph.cli.output import export_run
+    from graph.runner import draw_scenarios, run_meta, run_samples
+
+    sizes = {k: options.pop(k) for k in META_SIZES}
+    meta_ = enough_for(meta_settings(backend, seed, **sizes), samples)
+    settings = sample_settings(seed, **options)
+    with writing(run_dir, "decif pipeline"):
+        check_same(run_dir, "settings", SAME_OPTIONS, meta=meta_, settings=settings)
+        same_model(run_dir, backend)
+        llm = open_llm(backend, model, base_url, **options)
+        same_model(run_dir, backend, llm.name)
+        sources = read_config(run_dir).get("scenarios", [])
+        save_config(
+            run_dir,
+            meta=meta_,
+            settings=settings,
+            **backend_record(backend, model, base_url, llm),
+            samples=samples,
+            scenarios=with_source(sources, {"source": "decif meta"}),
+        )
+        concurrency = concurrency or default_concurrency(backend)
+        scenarios = execute(run_meta(run_dir, llm, meta_, concurrency, progress))
+        click.echo(f"meta: {len(scenarios)} scenarios", err=True)
+        drawn = draw_scenarios(scenarios, samples, seed)
+        counts = execute(run_samples(run_dir, llm, drawn, settings, concurrency, progress))
+        out = out or run_dir / "export" / "decif.jsonl"
+        exported = export_run(SampleStore(run_dir), out, "llamafactory", None, base_model)
+    click.echo(f"{run_dir}: {summary(counts)}; {exported} pairs -> {out}")

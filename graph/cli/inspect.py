@@ -1,0 +1,120 @@
+"""`decif inspect`: a run's samples, one sample's trajectory, or the meta stages' tree."""
+
+from __future__ import annotations
+
+import json
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import click
+
+from checkpoints.saver import CHECKPOINTS_DB
+from checkpoints.store import SAMPLES_DB, STATUSES
+from graph.cli.common import require_run, run_dir_option, summary
+
+
+@click.command()
+@run_dir_option
+@click.argument("sample_id", required=False)
+@click.option("--status", type=click.Choice(STATUSES), help="List only samples with this status.")
+@click.option(
+    "--meta", "show_meta", is_flag=True, help="Show the meta stages' domains, requests, scenarios."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def inspect(
+    run_dir: Path, sample_id: str | None, status: str | None, show_meta: bool, as_json: bool
+) -> None:
+    """List a run's samples, or show one sample's trajectory.
+
+    Without SAMPLE_ID: one line per sample (id, status, reason, instruction), with the
+    samples of RUN/checkpoints.db that RUN/samples.db lacks (a graph run through the Python
+    API, or samples in flight). With it: every step from the checkpoints - node, what it
+    wrote, tokens and latency. With --meta: the scenario tree the meta stages made, and
+    what their parser dropped.
+    """
+    from checkpoints import SampleStore, open_checkpointer
+    from checkpoints.trajectory import trajectory, unrecorded_samples
+    from graph.sample_graph import build_sample_graph
+
+    require_run(run_dir)
+    store = SampleStore(run_dir) if (run_dir / SAMPLES_DB).exists() else None
+    if show_meta:
+        print_meta(store, run_dir, as_json)
+        return
+    has_checkpoints = (run_dir / CHECKPOINTS_DB).exists()
+    with open_checkpointer(run_dir) if has_checkpoints else nullcontext() as saver:
+        graph = build_sample_graph(llm=None, checkpointer=saver)
+        rows = list(store.rows()) if store else []
+        if saver is not None:
+            rows += unrecorded_samples(graph, {r["id"] for r in rows})
+        if sample_id is None:
+            list_samples([r for r in rows if not status or r["status"] == status], rows, as_json)
+            return
+        row = next((r for r in rows if r["id"] == sample_id), None)
+        if row is None:
+            raise click.BadParameter(
+                f"no sample {sample_id!r} in {run_dir}; list them with decif inspect --run "
+                f"{run_dir}",
+                param_hint="SAMPLE_ID",
+            )
+        steps = trajectory(graph, sample_id) if saver is not None else []
+    show_sample(row, steps, as_json)
+
+
+def list_samples(shown: list[dict], rows: list[dict], as_json: bool) -> None:
+    if as_json:
+        keys = ("id", "status", "reason", "attempts", "refine_rounds", "instruction")
+        click.echo(json.dumps([{k: r[k] for k in keys} for r in shown], indent=2))
+        return
+    for r in shown:
+        instruction = " ".join(r["instruction"].split())[:70]
+        click.echo(f"{r['id']}  {r['status']:<8}  {r['reason']:<20}  {instruction}")
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    click.echo(f"{len(shown)} shown; {summary(counts)}")
+
+
+def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool) -> None:
+    from checkpoints.trajectory import describe
+
+    if as_json:
+        for step in steps:
+            step["at"] = str(step["at"])
+        click.echo(json.dumps({"sample": row, "steps": steps}, indent=2, default=str))
+        return
+    click.echo(f"sample {row['id']}: {row['status']} ({row['reason']})")
+    click.echo(f"request: {row['request']}\nscenario: {row['scenario']}")
+    if row["error"]:
+        click.echo(f"error: {row['error']}")
+    for step in steps:
+        llm = step["llm"]
+        cost = (
+            f"  [{llm['prompt_tokens']}+{llm['completion_tokens']} tokens,"
+            f" {llm['latency_s']:.2f} s]"
+            if llm["calls"]
+            else ""
+        )
+        click.echo(f"\n#{step['step']} {step['node']}{cost}")
+        if step["error"]:
+            click.echo(f"  error: {step['error']}")
+        for line in describe(step["update"]):
+            click.echo(f"  {line}")
+
+
+def print_meta(store, run_dir: Path, as_json: bool) -> None:
+    overview = store.meta_overview() if store else None
+    if overview is None:
+        raise click.ClickException(f"{run_dir} has no meta stages yet; run decif meta or pipeline")
+    if as_json:
+        click.echo(json.dumps(overview, indent=2, ensure_ascii=False))
+        return
+    for domain, requests in overview["tree"].items():
+        click.echo(domain)
+        for request, scenarios in requests.items():
+            click.echo(f"  {request}")
+            for scenario in scenarios:
+                click.echo(f"    - {scenario}")
+    dropped = ", ".join(f"{k} {n}" for k, n in overview["dropped"].items()) or "nothing"
+    click.echo(f"dropped by the list parser: {dropped}")

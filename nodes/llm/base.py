@@ -1,0 +1,119 @@
+"""What every backend shares: the call's inputs (messages, sampling), its result and
+accounting (`Completion`), the one interface a node calls (`LLM`), and reply parsing.
+
+Nothing here imports LangChain or a model runtime, so importing it is cheap: the CLI's
+`--help` and `inspect` never pay for a backend they do not use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+Messages = list[dict[str, str]]
+
+_THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
+
+
+class BackendError(RuntimeError):
+    """The backend cannot be used as configured (missing package, unreachable server...)."""
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling parameters for one call; the reference defaults."""
+
+    temperature: float = 0.7
+    top_p: float = 0.8
+    top_k: int = 20
+    max_tokens: int = 1024
+    seed: int | None = None
+
+    def with_seed(self, *parts: object) -> Sampling:
+        """A copy whose seed is derived from `parts`, so a rerun samples the same."""
+        digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
+        return replace(self, seed=int.from_bytes(digest[:4], "big") & 0x7FFFFFFF)
+
+    def capped(self, max_tokens: int) -> Sampling:
+        """A copy that generates at most `max_tokens` (a short structured reply needs
+        no more; the run's limit still applies when it is lower)."""
+        return replace(self, max_tokens=min(self.max_tokens, max_tokens))
+
+
+@dataclass
+class Completion:
+    """One call's reply and cost; `tries` holds the unusable replies or errors that were
+    retried before it (each one cost a request, so each is accounted for)."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    tries: list[dict[str, Any]] = field(default_factory=list)
+
+    def records(self, node: str) -> list[dict[str, Any]]:
+        """The per-call accounting rows kept in the graph state: a row per retried try,
+        then this reply's."""
+        final = {
+            "node": node,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "latency_s": round(self.latency_s, 4),
+        }
+        return [{"node": node, **t} for t in self.tries] + [final]
+
+
+class LLM(Protocol):
+    """What a node needs: one chat completion, optionally constrained to a JSON schema.
+
+    A backend that can sample several responses to one prompt in one request (vLLM,
+    OpenAI-compatible servers: `n`) also has `complete_n`; see `nodes.llm.ask.ask_n`."""
+
+    name: str
+
+    def complete(
+        self, messages: Messages, sampling: Sampling, schema: dict | None = None
+    ) -> Completion: ...
+
+
+def strip_think(text: str) -> str:
+    """Remove reasoning-model think blocks (closed or left open) and surrounding space."""
+    return _THINK.sub("", text).strip()
+
+
+def parse_json(text: str) -> Any:
+    """Parse a JSON reply: as it is, else a fenced block in it, else its outermost braces.
+
+    Raw newlines inside strings are accepted (strict=False): llama.cpp's JSON grammar lets
+    a model write them, and they are no reason to lose a reply.
+    """
+    text = strip_think(text)
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
+    start, end = text.find("{"), text.rfind("}")
+    candidates = [text, fenced.group(1) if fenced else None, text[start : end + 1]]
+    for candidate in filter(None, candidates):
+        try:
+            return json.loads(candidate, strict=False)
+        except json.JSONDecodeError:
+            continue
+    raise ValueError("no JSON found in the reply")
+
+
+def usable(text: str, schema: dict | None) -> bool:
+    """Whether a reply can be used at all: not empty, and JSON when a schema asked for it.
+
+    A server that answers HTTP 200 with nothing, or with prose under a JSON schema, has
+    not done what was asked; a backend may retry such a reply before giving it to a node.
+    """
+    if not strip_think(text):
+        return False
+    if schema is None:
+        return True
+    try:
+        parse_json(text)
+    except ValueError:
+        return False
+    return True
