@@ -1,6 +1,21 @@
-"""Where a run's state lives: the LangGraph checkpointer and the samples table."""
+"""Where a run's state lives: the LangGraph checkpointer and the samples table.
 
-from checkpoints.saver import open_async_checkpointer, open_checkpointer
-from checkpoints.store import SampleStore
+The names are loaded on first use: LangGraph's saver and sqlite-utils take most of a
+second to import, which `decif --help` and the constants' users should not pay.
+"""
 
-__all__ = ["SampleStore", "open_async_checkpointer", "open_checkpointer"]
+from importlib import import_module
+from typing import Any
+
+_HOMES = {
+    "SampleStore": "checkpoints.store",
+    "open_async_checkpointer": "checkpoints.saver",
+    "open_checkpointer": "checkpoints.saver",
+}
+__all__ = list(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'checkpoints' has no attribute {name!r}")
+    return getattr(import_module(_HOMES[name]), name)

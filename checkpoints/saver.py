@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from langgraph.checkpoint.sqlite import SqliteSaver
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+if TYPE_CHECKING:  # imported where used: LangGraph is slow to import
+    from langgraph.checkpoint.sqlite import SqliteSaver
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 CHECKPOINTS_DB = "checkpoints.db"
 META_THREAD = "meta"  # the meta graph's thread; every other thread is a sample
@@ -28,6 +30,8 @@ FAST_COMMITS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 @contextmanager
 def open_checkpointer(run_dir: str | Path) -> Iterator[SqliteSaver]:
     """A synchronous saver, for `graph.invoke` and for reading trajectories."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
     with SqliteSaver.from_conn_string(str(checkpoint_path(run_dir))) as saver:
         saver.conn.executescript(FAST_COMMITS)
         yield saver
@@ -36,6 +40,8 @@ def open_checkpointer(run_dir: str | Path) -> Iterator[SqliteSaver]:
 @asynccontextmanager
 async def open_async_checkpointer(run_dir: str | Path) -> AsyncIterator[AsyncSqliteSaver]:
     """The saver the runner uses on LangGraph's async path."""
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
     async with AsyncSqliteSaver.from_conn_string(str(checkpoint_path(run_dir))) as saver:
         await saver.conn.executescript(FAST_COMMITS)
         yield saver

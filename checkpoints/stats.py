@@ -16,6 +16,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from checkpoints.config import read_config
+from checkpoints.quality import constraint_figures, warnings
 from checkpoints.store import SAMPLES_DB, STATUSES
 
 # Every LLM call of every sample: one row per element of the state's llm_calls.
@@ -37,7 +39,7 @@ def run_stats(run_dir: str | Path) -> dict[str, Any]:
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         db.row_factory = sqlite3.Row
         total = db.execute("select count(*) from samples").fetchone()[0]
-        return {
+        figures = {
             "run": str(run_dir),
             "total": total,
             "by_status": status_counts(db),
@@ -46,12 +48,7 @@ def run_stats(run_dir: str | Path) -> dict[str, Any]:
                 """select status, reason, count(*) as samples from samples
                    group by status, reason order by samples desc, status, reason""",
             ),
-            "acceptance_by_constraint": rows(
-                db,
-                f"""select j.value as constraint_type, {_ACCEPTANCE}
-                    from samples s, json_each(s.constraints) j
-                    group by j.value order by samples desc, constraint_type""",
-            ),
+            "constraint_types": constraint_figures(db),
             "acceptance_by_constraint_count": rows(
                 db,
                 f"""select json_array_length(constraints) as constraints, {_ACCEPTANCE}
@@ -86,13 +83,38 @@ def run_stats(run_dir: str | Path) -> dict[str, Any]:
                 """select json_array_length(criteria) from samples
                    where json_array_length(criteria) > 0""",
             ),
+            "meta": meta_costs(db),
+            "finished": dict(
+                db.execute(
+                    """select min(finished_at) as first, max(finished_at) as last
+                       from samples"""
+                ).fetchone()
+            ),
         }
+        figures["config"] = read_config(run_dir)
+        figures["warnings"] = warnings(db, figures)
+        return figures
 
 
 # Samples, accepted ones and their share, for a group of samples aliased `s`.
 _ACCEPTANCE = """count(*) as samples,
     sum(s.status = 'accepted') as accepted,
     round(avg(s.status = 'accepted'), 4) as rate"""
+
+
+def meta_costs(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """The meta stages' LLM calls, tokens and seconds per stage (none before a meta run)."""
+    exists = db.execute(
+        "select 1 from sqlite_master where type = 'table' and name = 'meta_llm_calls'"
+    ).fetchone()
+    if not exists:
+        return []
+    return rows(
+        db,
+        """select node, count(*) as calls, sum(prompt_tokens) as prompt_tokens,
+               sum(completion_tokens) as completion_tokens, round(sum(latency_s), 3) as seconds
+           from meta_llm_calls group by node order by min(rowid)""",
+    )
 
 
 def rows(db: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:

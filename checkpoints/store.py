@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from checkpoints.config import RunFileError
 from checkpoints.saver import FAST_COMMITS
 
@@ -90,6 +88,8 @@ class SampleStore:
     def __init__(self, run_dir: str | Path):
         Path(run_dir).mkdir(parents=True, exist_ok=True)
         self.path = Path(run_dir) / SAMPLES_DB
+        import sqlite_utils  # here: it takes ~0.5 s to import, and --help needs none of it
+
         self.db = sqlite_utils.Database(self.path)
         self.samples = self.db.table("samples")
         try:
@@ -134,7 +134,7 @@ class SampleStore:
         """The meta graph's result as tables: domains, requests and scenarios (with their
         parent links), and one meta_calls row per list-generating call."""
         with self.db.conn:
-            for name in ("domains", "requests", "scenarios", "meta_calls"):
+            for name in ("domains", "requests", "scenarios", "meta_calls", "meta_llm_calls"):
                 self.db[name].drop(ignore=True)
             text, number = str, int
             self.db["domains"].create({"position": number, "domain": text}, pk="position")
@@ -170,6 +170,17 @@ class SampleStore:
             columns = {"stage": text, "task": text, "kept": number, "dropped": text}
             self.db["meta_calls"].create(columns)
             self.db["meta_calls"].insert_all(calls)
+            # what the meta stages cost: one row per LLM call, retried tries included
+            columns = {
+                "node": text,
+                "prompt_tokens": number,
+                "completion_tokens": number,
+                "latency_s": float,
+            }
+            self.db["meta_llm_calls"].create(columns)
+            self.db["meta_llm_calls"].insert_all(
+                {k: call.get(k, 0) for k in columns} for call in state.get("llm_calls", [])
+            )
 
     def meta_overview(self) -> dict[str, Any] | None:
         """The meta stages' result as domain -> request -> scenarios, and the items the

@@ -25,6 +25,7 @@ INSTRUCTION_SCHEMA = {
     "required": ["instruction"],
 }
 ECHO_WORDS = 5  # this many words in a row from a prompt of decif's is an echo, not a task
+MIN_WORDS = 4  # fewer is not a task ("{ 'key':" came back from a rewrite on the 135M model)
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -48,9 +49,11 @@ def _runs(words: list[str]) -> set[tuple[str, ...]]:
 
 
 def degenerate(text: str, request: str) -> str | None:
-    """Why a written task is not a real one, or None: it adds nothing to the request, or
-    it repeats a prompt of decif's."""
+    """Why a written task is not a real one, or None: it is too short to be one, it adds
+    nothing to the request, or it repeats a prompt of decif's."""
     words = _words(text)
+    if len(words) < MIN_WORDS:
+        return "too_short"
     if set(words) <= set(_words(request)) | {"a", "an", "the", "please", "me", "my"}:
         return "repeats_request"
     if _runs(words) & _prompt_phrases():

@@ -16,6 +16,8 @@ from checkpoints import SampleStore, open_checkpointer
 from checkpoints.stats import run_stats
 from checkpoints.trajectory import trajectory
 from graph import build_sample_graph
+from nodes.constraints import check
+from nodes.constraints.stating import sentence
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "scenarios.jsonl"
 
@@ -36,7 +38,7 @@ def test_embedded_model_run_inspect_export(tmp_path):
         "--scenarios",
         EXAMPLES,
         "--limit",
-        2,
+        4,
         "--max-tokens",
         256,
         "--max-attempts",
@@ -48,14 +50,24 @@ def test_embedded_model_run_inspect_export(tmp_path):
     assert config["llm"] == "llamacpp:SmolLM2-135M-Instruct.Q4_1.gguf"
 
     rows = list(SampleStore(run).rows())
-    assert len(rows) == 2
+    assert len(rows) == 4
     for row in rows:
         assert row["status"] in {"accepted", "rejected", "failed"}
         assert row["reason"]
         assert row["llm_calls"] >= 1 and row["prompt_tokens"] > 0 and row["completion_tokens"] > 0
         if row["status"] != "failed":
             assert row["instruction"] and row["criteria"]
-            assert len(row["verdicts"]) == len(row["criteria"])  # grammar: one verdict each
+            if not row["reason"].startswith("check_failed:"):  # else the judge was not asked
+                assert len(row["verdicts"]) == len(row["criteria"])  # grammar: one each
+
+    # verified data: each stated constraint is in the instruction, and every accepted
+    # response passes every code check of its constraints, recomputed here
+    for row in rows:
+        if row["instruction"]:
+            assert all(sentence(c) in row["instruction"] for c in row["constraints"])
+        if row["status"] == "accepted":
+            for c in row["constraints"]:
+                assert check(c["id"], c["kwargs"], row["response"]) in (True, None), c
 
     with open_checkpointer(run) as saver:
         graph = build_sample_graph(llm=None, checkpointer=saver)
@@ -92,4 +104,7 @@ def test_embedded_model_run_inspect_export(tmp_path):
     assert decif("stats", "--run", run, "--html", html).returncode == 0
     page = html.read_text()
     assert "<svg" in page  # the graph picture is inside
+    assert "What made this data" in page and "llamacpp:SmolLM2" in page
+    for figures in run_stats(run)["constraint_types"]:
+        assert f"<td>{figures['type']}</td>" in page  # the per-type table
     assert not re.search(r"(src|href)=\"https?:|url\(https?:", page)  # nothing fetched

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from graph.cli.catalogue import constraints
 from graph.cli.common import DecifGroup
 from graph.cli.generate import meta, pipeline, run
 from graph.cli.inspect import inspect
@@ -27,8 +28,9 @@ def cli() -> None:
     decif export    accepted pairs -> LLaMA-Factory JSONL + dataset_info.json
     decif stats     a run's figures: text, JSON, or an offline HTML report
     decif graph     draw a graph: Mermaid, ASCII, PNG or SVG
+    decif constraints  the constraint types a sample draws, and how each is verified
     """
 
 
-for command in (pipeline, meta, run, inspect, export_command, stats, draw_graph):
+for command in (pipeline, meta, run, inspect, export_command, stats, draw_graph, constraints):
     cli.add_command(command)

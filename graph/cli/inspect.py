@@ -88,6 +88,14 @@ def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool)
     click.echo(f"request: {row['request']}\nscenario: {row['scenario']}")
     if row["error"]:
         click.echo(f"error: {row['error']}")
+    results = {c["id"]: c for c in row.get("checks") or []}
+    for constraint in row.get("constraints") or []:
+        result = results.get(constraint["id"])
+        verdict = "-" if result is None else ("pass" if result["passed"] else "FAIL")
+        by = f" ({result['by']})" if result else ""
+        kwargs = json.dumps(constraint["kwargs"], ensure_ascii=False)
+        kwargs = kwargs if len(kwargs) <= 160 else kwargs[:157] + "..."
+        click.echo(f"constraint {constraint['id']} {kwargs}: {verdict}{by}")
     for step in steps:
         llm = step["llm"]
         cost = (

@@ -1,0 +1,141 @@
+"""Verified data: every drawn constraint is stated in the instruction with its values,
+checked by code before the judge is asked, and recorded with its result; only what code
+cannot check goes to the LLM judge."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conftest import NO_COMMAS
+
+from nodes.constraints import check
+from nodes.constraints.stating import sentence
+
+NO_COMMA = {"id": "punctuation:no_comma", "kwargs": {}}
+TONE = "llm_judged:style_tone"
+
+
+def test_the_instruction_is_the_task_then_each_constraint_stated(run_graph):
+    state, llm, _ = run_graph()
+    task = "Write a four-line poem about rain in English."
+    assert state["constraints"] == [NO_COMMA]
+    assert state["instruction"] == f"{task}\n\n{sentence(NO_COMMA)}"
+    # the model was told the sentences it must not contradict
+    [call] = [c for c in llm.calls if c["prompt"] == "make_instruction"]
+    assert sentence(NO_COMMA) in call["user"]
+    assert state["attempts"][0]["checks"] == [{"id": NO_COMMA["id"], "by": "code", "passed": True}]
+
+
+def test_a_failing_code_check_fails_the_attempt_without_asking_the_judge(run_graph):
+    state, llm, _ = run_graph(
+        replace(NO_COMMAS, max_attempts=2),
+        answer=["Rain taps, the glass sings.", "Rain taps the glass."],
+    )
+    first, second = state["attempts"]
+    assert first["reason"] == "check_failed:punctuation:no_comma"
+    assert first["checks"] == [{"id": NO_COMMA["id"], "by": "code", "passed": False}]
+    assert first["verdicts"] == []
+    assert llm.count("judge") == 1  # only the second attempt was judged
+    assert (second["reason"], state["status"]) == ("passed", "accepted")
+
+
+def test_a_response_the_judge_likes_is_still_rejected_when_code_says_no(run_graph):
+    state, _, _ = run_graph(answer="Rain, rain, rain.", judge={"verdicts": ["YES", "YES"]})
+    assert (state["status"], state["reason"]) == ("rejected", "check_failed:punctuation:no_comma")
+
+
+def test_checked_sentences_are_not_sent_to_decompose(run_graph):
+    _, llm, _ = run_graph()
+    [call] = [c for c in llm.calls if c["prompt"] == "decompose"]
+    assert "Write a four-line poem" in call["user"]
+    assert sentence(NO_COMMA) not in call["user"]
+
+
+def test_an_llm_only_constraint_becomes_a_judge_question_and_a_judged_check(run_graph):
+    state, llm, _ = run_graph(
+        replace(NO_COMMAS, types=(TONE,)), judge={"verdicts": ["YES", "YES", "NO"]}
+    )
+    [constraint] = state["constraints"]
+    question = state["criteria"][0]
+    assert constraint["kwargs"]["tone"] in question
+    [call] = [c for c in llm.calls if c["prompt"] == "decompose"]
+    assert sentence(constraint) in call["user"]  # the judge's business: left in
+    assert state["attempts"][0]["checks"] == [{"id": TONE, "by": "judge", "passed": True}]
+    assert state["status"] == "rejected"  # a model criterion said NO
+
+
+def test_a_refinement_that_drops_a_sentence_drops_the_check_and_records_it(run_graph):
+    state, _, _ = run_graph(
+        check_consistency=[
+            {"conflict": True, "explanation": "x"},
+            {"conflict": False, "explanation": "ok"},
+        ],
+        refine={"instruction": "Write a poem about rain."},
+        answer="Rain, rain, go away.",  # has commas: it would fail the dropped check
+    )
+    assert state["constraints"] == []
+    assert state["dropped_constraints"] == [NO_COMMA]
+    assert state["attempts"][0]["checks"] == []
+    assert state["status"] == "accepted"
+
+
+def test_a_refinement_that_keeps_the_sentence_keeps_the_check(run_graph):
+    kept = f"Write a short poem about rain. {sentence(NO_COMMA)}"
+    state, _, _ = run_graph(
+        check_consistency=[
+            {"conflict": True, "explanation": "x"},
+            {"conflict": False, "explanation": "ok"},
+        ],
+        refine={"instruction": kept},
+    )
+    assert state["constraints"] == [NO_COMMA]
+    assert "dropped_constraints" not in state
+    assert state["instruction"] == kept
+
+
+def test_a_task_that_repeats_the_request_fails(run_graph):
+    state, llm, _ = run_graph(make_instruction={"instruction": "Please write me a poem."})
+    assert (state["status"], state["reason"]) == ("failed", "instruction_repeats_request")
+    assert state["malformed_reply"] == "Please write me a poem."
+    assert llm.count("check_consistency") == 0
+
+
+def test_a_rewrite_too_short_to_be_a_task_fails(run_graph):
+    state, _, _ = run_graph(
+        check_consistency=[{"conflict": True, "explanation": "x"}],
+        refine={"instruction": "{ { 'key':"},
+    )
+    assert (state["status"], state["reason"]) == ("failed", "refine_too_short")
+
+
+def test_a_task_that_echoes_the_prompt_fails(run_graph):
+    echo = "Rewrite it as one consistent, clear instruction that keeps the task."
+    state, _, _ = run_graph(make_instruction={"instruction": echo})
+    assert state["reason"] == "instruction_echoes_prompt"
+    state, _, _ = run_graph(
+        check_consistency=[{"conflict": True, "explanation": "x"}],
+        refine={"instruction": echo},
+    )
+    assert state["reason"] == "refine_echoes_prompt"
+
+
+def test_lower_case_verdicts_break_the_schema_and_are_a_failed_judgement(run_graph):
+    state, _, _ = run_graph(replace(NO_COMMAS, max_attempts=1), judge={"verdicts": ["yes", "yes"]})
+    assert (state["status"], state["reason"]) == ("failed", "judge_malformed")
+
+
+def test_a_bound_constraint_repeats_the_instruction_it_is_part_of(run_graph):
+    state, _, _ = run_graph(replace(NO_COMMAS, types=("combination:repeat_prompt",)))
+    [constraint] = state["constraints"]
+    repeat = constraint["kwargs"]["prompt_to_repeat"]
+    assert state["instruction"] == f"{repeat}\n\n{sentence(constraint)}"
+    assert check(constraint["id"], constraint["kwargs"], f"{repeat} Here is my poem.")
+    assert not check(constraint["id"], constraint["kwargs"], "Here is my poem.")
+
+
+def test_check_takes_ifeval_ids_and_kwargs_as_ifeval_writes_them():
+    kwargs = {"relation": "less than", "num_words": 5, "keywords": None}  # RLVR-style padding
+    assert check("length_constraints:number_words", kwargs, "one two three") is True
+    assert check("number_words", kwargs, "one two three four five six") is False
+    assert check("no_such:type", {}, "anything") is None
+    assert check(TONE, {"tone": "formal"}, "anything") is None  # only the judge can tell
