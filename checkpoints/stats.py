@@ -16,7 +16,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from checkpoints.config import read_config
+from checkpoints.config import RunFileError, read_config
 from checkpoints.quality import constraint_figures, warnings
 from checkpoints.store import SAMPLES_DB, STATUSES
 
@@ -38,7 +38,13 @@ def run_stats(run_dir: str | Path) -> dict[str, Any]:
     # read-only: looking at a run must never create or change one
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         db.row_factory = sqlite3.Row
-        total = db.execute("select count(*) from samples").fetchone()[0]
+        try:
+            total = db.execute("select count(*) from samples").fetchone()[0]
+        except sqlite3.DatabaseError as err:
+            raise RunFileError(
+                f"{path} is not a usable SQLite database ({err}); restore it from a backup, "
+                "or move it away and rerun the run's command to rebuild it from the checkpoints"
+            ) from None
         figures = {
             "run": str(run_dir),
             "total": total,

@@ -57,6 +57,8 @@ JSON_COLUMNS = ("constraints", "checks", "dropped_constraints", "criteria", "ver
 def sample_row(sample: dict[str, Any], state: dict[str, Any], error: str = "") -> dict[str, Any]:
     """Flatten a final graph state into a samples row (lists as JSON text)."""
     attempts = state.get("attempts", [])
+    # the response kept: the one that passed, else the last one tried
+    chosen = next((a for a in attempts if a["passed"]), attempts[-1] if attempts else None)
     calls = state.get("llm_calls", [])
     status = state.get("status") or "failed"
     reason = state.get("reason") or ("llm_error" if error else "unfinished")
@@ -65,13 +67,13 @@ def sample_row(sample: dict[str, Any], state: dict[str, Any], error: str = "") -
         "status": status,
         "reason": reason,
         "constraints": json.dumps(state.get("constraints", [])),
-        "checks": json.dumps(attempts[-1].get("checks", []) if attempts else []),
+        "checks": json.dumps(chosen.get("checks", []) if chosen else []),
         "dropped_constraints": json.dumps(state.get("dropped_constraints", [])),
         "instruction": state.get("instruction", ""),
-        "response": attempts[-1]["response"] if attempts else state.get("response", ""),
+        "response": chosen["response"] if chosen else state.get("response", ""),
         "criteria": json.dumps(state.get("criteria", [])),
-        "verdicts": json.dumps(attempts[-1]["verdicts"] if attempts else []),
-        "attempts": len(attempts),
+        "verdicts": json.dumps(chosen["verdicts"] if chosen else []),
+        "attempts": attempts[-1]["attempt"] if attempts else 0,
         "refine_rounds": sum(1 for c in calls if c["node"] == "refine"),
         "unresolved_conflict": int(bool(state.get("unresolved_conflict"))),
         "llm_calls": len(calls),
@@ -91,8 +93,8 @@ class SampleStore:
         import sqlite_utils  # here: it takes ~0.5 s to import, and --help needs none of it
 
         self.db = sqlite_utils.Database(self.path)
-        self.samples = self.db.table("samples")
         try:
+            self.samples = self.db.table("samples")  # reads the schema: the first read
             self.db.conn.executescript(FAST_COMMITS)  # a row per finished sample, many a second
             if not self.samples.exists():
                 self.samples.create(_COLUMNS, pk="id")

@@ -80,7 +80,7 @@ def unrecorded_samples(graph: CompiledStateGraph, recorded: set[str]) -> list[di
     graph run through the Python API, or a sample in flight. Their status is their final
     one, or `failed`/`unfinished` while they have none."""
     from checkpoints.saver import META_THREAD
-    from checkpoints.store import sample_row
+    from checkpoints.store import decode, sample_row
 
     saver = graph.checkpointer
     threads = [
@@ -93,5 +93,5 @@ def unrecorded_samples(graph: CompiledStateGraph, recorded: set[str]) -> list[di
         state = graph.get_state({"configurable": {"thread_id": thread}}).values
         sample = {"id": thread, "position": None}
         sample |= {k: state.get(k, "") for k in ("domain", "request", "scenario")}
-        rows.append(sample_row(sample, state))
+        rows.append(decode(sample_row(sample, state)))
     return rows

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from checkpoints import SampleStore, open_async_checkpointer
 from checkpoints.saver import META_THREAD
+from checkpoints.store import STATUSES
 from graph.meta_graph import build_meta_graph
 from graph.sample_graph import build_sample_graph
 from graph.scenarios import Scenario, make_scenario
@@ -63,14 +64,17 @@ async def run_samples(
     size_node_pool(2 * concurrency)  # a sample runs answer and decompose at once
     semaphore = asyncio.Semaphore(concurrency)
     # Kept up to date here (a query per finished sample would be O(n^2)); retried samples
-    # count once they finish again.
-    counts = Counter(status for id_, status in store.statuses().items() if id_ in finished)
+    # count once they finish again. Only these scenarios' samples: the bar counts them.
+    ids = {s.id for s in scenarios}
+    statuses = store.statuses().items()
+    counts = Counter(status for id_, status in statuses if id_ in finished and id_ in ids)
     bar = tqdm(
         total=len(scenarios),
         initial=len(scenarios) - len(todo),
         disable=not progress,
         unit="sample",
         desc="samples",
+        postfix=tally(counts),  # from the first line: the samples done are counted
     )
     async with open_async_checkpointer(run_dir) as saver:
         graph = build_sample_graph(llm, settings, saver)
@@ -95,8 +99,9 @@ async def run_samples(
                     state = (await graph.aget_state(config)).values
                 row = store.record({"position": position, **scenario.to_dict()}, state, error)
                 counts[row["status"]] += 1
+                # before update(), which draws the line: its counts then match its position
+                bar.set_postfix_str(tally(counts), refresh=False)
                 bar.update()
-                bar.set_postfix(counts, refresh=False)
 
         tasks = [asyncio.create_task(one(i, s)) for i, s in todo]
         try:
@@ -104,9 +109,13 @@ async def run_samples(
         finally:
             for task in tasks:
                 task.cancel()
-            bar.set_postfix(counts)  # refreshed: the bar's last line shows the final counts
             bar.close()
     return store.counts()
+
+
+def tally(counts: Counter) -> str:
+    """The progress bar's counts, in the summary's order and with its statuses."""
+    return ", ".join(f"{status}={counts[status]}" for status in STATUSES)
 
 
 def draw_scenarios(scenarios: Sequence[Scenario], count: int, seed: int) -> list[Scenario]:

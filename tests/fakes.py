@@ -79,10 +79,17 @@ class ScriptedLLM:
         return sum(1 for c in self.calls if c["prompt"] == name)
 
 
-def python_process(script: Path, **popen) -> subprocess.Popen:
-    """Run `script` in a real Python process that imports decif and these test helpers."""
+def python_process(script: Path, *args: str, **popen) -> subprocess.Popen:
+    """Run `script` (with `args`) in a real Python process that imports decif and these
+    test helpers."""
     env = {**os.environ, "PYTHONPATH": f"{TESTS.parent}{os.pathsep}{TESTS}"}
-    return subprocess.Popen([sys.executable, str(script)], env=env, **popen)
+    return subprocess.Popen([sys.executable, str(script), *args], env=env, **popen)
+
+
+def decif_process(*arguments: object, **popen) -> subprocess.Popen:
+    """A real `decif` command-line process (`python -m graph.cli`) on this checkout."""
+    command = [sys.executable, "-m", "graph.cli", *map(str, arguments)]
+    return subprocess.Popen(command, cwd=TESTS.parent, **popen)
 
 
 def kill_when(process: subprocess.Popen, log: Path, ready: Callable[[str], bool], pause: float):

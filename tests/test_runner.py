@@ -81,7 +81,7 @@ def test_an_exception_in_one_sample_is_recorded_and_retried_on_rerun(tmp_path):
     def flaky(messages):
         if "scenario 2" in messages[-1]["content"]:
             raise ValueError("context window exceeded")
-        return json.dumps({"instruction": "Write a poem."})
+        return json.dumps({"instruction": "Write a poem about rain for my class."})
 
     llm = ScriptedLLM(good_script(make_instruction=flaky))
     asyncio.run(run_samples(tmp_path, llm, SCENARIOS, NO_COMMAS, progress=False))

@@ -52,9 +52,10 @@ class DecifGroup(click.Group):
             sys.exit(130)
         except sqlite3.Error as err:
             where = _run_dir(ctx) or "the run"
+            corrupt = getattr(err, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+            advice = "restore the damaged file" if corrupt else "free disk space"
             raise click.ClickException(
-                f"{where}: SQLite failed ({err}); free disk space or restore the file, then "
-                "rerun: finished work is kept"
+                f"{where}: SQLite failed ({err}); {advice}, then rerun: finished work is kept"
             ) from None
         except OSError as err:
             what = f"{err.filename}: " if err.filename else ""
@@ -195,6 +196,15 @@ sample_options = stack(
         default=3,
         show_default=True,
         help="Responses tried per instruction before it is rejected.",
+    ),
+    click.option(
+        "--candidates",
+        type=click.IntRange(1),
+        default=1,
+        show_default=True,
+        help="Responses sampled per round (one request with n=K on vLLM and servers, K calls "
+        "on llama.cpp); each is verified and the first that passes is kept. The others stay "
+        "in the trajectory: failing ones make DPO pairs.",
     ),
     click.option(
         "--max-tokens",

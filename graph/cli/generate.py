@@ -41,6 +41,7 @@ SAMPLE_SETTINGS = (
     "types",
     "max_refine_rounds",
     "max_attempts",
+    "candidates",
     "max_tokens",
 )
 
