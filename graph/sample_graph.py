@@ -43,10 +43,10 @@ def after_refine(state: SampleState) -> str:
 def after_judge(state: SampleState, max_attempts: int) -> str:
     if state.get("status"):
         return "failed"
-    attempts = state["attempts"]
-    if attempts[-1]["passed"]:
+    round_ = state["attempts"][-1]["attempt"]
+    if any(a["passed"] for a in state["attempts"] if a["attempt"] == round_):
         return "all YES"
-    return "resample" if len(attempts) < max_attempts else "attempts used up"
+    return "resample" if round_ < max_attempts else "attempts used up"
 
 
 def build_sample_graph(

@@ -1,17 +1,20 @@
-"""Stage 6: answer the instruction; rerun with a fresh seed for each attempt."""
+"""Stage 6: answer the instruction - one response per round, or `--candidates K`
+sampled at once (rejection sampling: the judge keeps the first that passes). Each round
+samples afresh with its own seed."""
 
 from __future__ import annotations
 
 from langchain_core.runnables import RunnableConfig
 
-from nodes.llm import LLM, ask
-from nodes.state import SampleSettings, SampleState, sample_key
+from nodes.llm import LLM, ask_n
+from nodes.state import SampleSettings, SampleState, next_round, sample_key
 
 
 def answer(
     state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
 ) -> dict:
-    attempt = len(state.get("attempts", [])) + 1
-    sampling = settings.sampling("answer", sample_key(state, config), attempt)
-    completion = ask(llm, "answer", sampling, instruction=state["instruction"])
-    return {"response": completion.text, "llm_calls": completion.records("answer")}
+    sampling = settings.sampling("answer", sample_key(state, config), next_round(state))
+    texts, calls = ask_n(
+        llm, "answer", sampling, settings.candidates, "answer", instruction=state["instruction"]
+    )
+    return {"response": texts[0], "responses": texts, "llm_calls": calls}

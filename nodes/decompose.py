@@ -8,7 +8,13 @@ from langchain_core.runnables import RunnableConfig
 
 from nodes.constraints.stating import judge_questions, without_checked
 from nodes.llm import LLM, ask_json
-from nodes.state import SampleSettings, SampleState, failed, sample_key
+from nodes.state import (
+    TOKENS_PER_CRITERION,
+    SampleSettings,
+    SampleState,
+    failed,
+    sample_key,
+)
 
 # One line each: under a grammar, a string that may hold newlines lets a small model
 # wander off into prose until max_tokens cuts the JSON. No upper bound: xgrammar (vLLM)
@@ -45,7 +51,9 @@ def decompose(
     can check, then the model's questions about the instruction less the sentences code
     checks (code decides those; the judge is not asked to count words or commas)."""
     constraints = state.get("constraints", [])
-    sampling = settings.sampling("decompose", sample_key(state, config))
+    sampling = settings.sampling("decompose", sample_key(state, config)).capped(
+        16 + TOKENS_PER_CRITERION * settings.max_criteria
+    )
     data, completion = ask_json(
         llm,
         "decompose",

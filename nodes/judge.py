@@ -11,12 +11,23 @@ is a failed judgement, never a pass.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from langchain_core.runnables import RunnableConfig
 
 from nodes.constraints import Constraint, check
 from nodes.constraints.stating import kind
 from nodes.llm import LLM, ask_json
-from nodes.state import MAX_KEPT_REPLY, Attempt, Check, SampleSettings, SampleState, sample_key
+from nodes.state import (
+    MAX_KEPT_REPLY,
+    TOKENS_PER_VERDICT,
+    Attempt,
+    Check,
+    SampleSettings,
+    SampleState,
+    next_round,
+    sample_key,
+)
 
 VERDICTS = ("YES", "NO")
 
@@ -70,21 +81,57 @@ def judged_checks(
 def judge(
     state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
 ) -> dict:
+    """Verify every candidate response of this round; the first that passes becomes the
+    sample's response. With several candidates their judgements run side by side."""
     if state.get("status"):  # a parallel branch already failed the sample
         return {}
-    number = len(state.get("attempts", [])) + 1
-    response, criteria = state["response"], state["criteria"]
+    round_ = next_round(state)
+    candidates = state.get("responses") or [state["response"]]
+
+    def one(candidate: int | None) -> tuple[Attempt, list[dict]]:
+        response = candidates[candidate or 0]
+        return verify(state, config, response, round_, candidate, llm, settings)
+
+    if len(candidates) == 1:
+        results = [one(None)]
+    else:
+        with ThreadPoolExecutor(len(candidates)) as pool:
+            results = list(pool.map(one, range(len(candidates))))
+    attempts = [attempt for attempt, _ in results]
+    update: dict = {"attempts": attempts, "llm_calls": [r for _, rows in results for r in rows]}
+    chosen = next((a["response"] for a in attempts if a["passed"]), None)
+    if chosen is not None and chosen != state["response"]:  # a later candidate passed
+        update["response"] = chosen
+    return update
+
+
+def verify(
+    state: SampleState,
+    config: RunnableConfig,
+    response: str,
+    round_: int,
+    candidate: int | None,
+    llm: LLM,
+    settings: SampleSettings,
+) -> tuple[Attempt, list[dict]]:
+    """One response (candidate number `candidate` of several, or the only one): code
+    checks first; the judge only when they all pass."""
+    criteria = state["criteria"]
     constraints = state.get("constraints", [])
     attempt = Attempt(
-        attempt=number, response=response, checks=[], verdicts=[], passed=False, reason=""
+        attempt=round_, response=response, checks=[], verdicts=[], passed=False, reason=""
     )
+    if candidate is not None:
+        attempt["candidate"] = candidate
+    call = (round_,) if candidate is None else (round_, candidate)
     if not response:
-        return {"attempts": [attempt | {"reason": "response_empty"}]}
+        return attempt | {"reason": "response_empty"}, []
     attempt["checks"] = code_checks(constraints, response)
     failing = [c["id"] for c in attempt["checks"] if not c["passed"]]
     if failing:
-        return {"attempts": [attempt | {"reason": f"check_failed:{failing[0]}"}]}
-    sampling = settings.sampling("judge", sample_key(state, config), number)
+        return attempt | {"reason": f"check_failed:{failing[0]}"}, []
+    sampling = settings.sampling("judge", sample_key(state, config), *call)
+    sampling = sampling.capped(24 + TOKENS_PER_VERDICT * len(criteria))
     data, completion = ask_json(
         llm,
         "judge",
@@ -95,18 +142,17 @@ def judge(
         questions="\n".join(f"{i}. {q}" for i, q in enumerate(criteria, 1)),
         count=len(criteria),
     )
-    update: dict = {"llm_calls": completion.records("judge")}
+    calls = completion.records("judge")
     verdicts = read_verdicts(data, len(criteria))
     if verdicts is None:
         reply = completion.text[:MAX_KEPT_REPLY]
-        return update | {
-            "attempts": [attempt | {"reason": "judge_malformed", "judge_reply": reply}]
-        }
+        return attempt | {"reason": "judge_malformed", "judge_reply": reply}, calls
     passed = "NO" not in verdicts
     reason = "passed" if passed else "criteria_failed"
     checks = attempt["checks"] + judged_checks(constraints, criteria, verdicts)
-    judged = {"checks": checks, "verdicts": verdicts, "passed": passed, "reason": reason}
-    return update | {"attempts": [attempt | judged]}
+    return attempt | {"checks": checks, "verdicts": verdicts, "passed": passed, "reason": reason}, (
+        calls
+    )
 
 
 def accept(state: SampleState) -> dict:
@@ -115,7 +161,16 @@ def accept(state: SampleState) -> dict:
 
 def reject(state: SampleState) -> dict:
     """Attempts used up: rejected when a check failed, the judge said NO or the answer
-    was empty; failed when the last judgement could not be read (nothing was verified)."""
-    last = state["attempts"][-1]["reason"]
-    status = "failed" if last == "judge_malformed" else "rejected"
-    return {"status": status, "reason": last}
+    was empty; failed when no response of the last round could be judged (nothing was
+    verified)."""
+    last_round = state["attempts"][-1]["attempt"]
+    reasons = [a["reason"] for a in state["attempts"] if a["attempt"] == last_round]
+    judged = [r for r in reasons if r != "judge_malformed"]
+    return (
+        {"status": "rejected", "reason": judged[0]}
+        if judged
+        else {
+            "status": "failed",
+            "reason": "judge_malformed",
+        }
+    )

@@ -29,11 +29,17 @@ SEED_DOMAINS = (
 )
 
 
-def _sampling(settings, stage: str, key: object) -> Sampling:
+# Tokens a list item needs at most, with its JSON quoting: a list of N items under a grammar
+# is done long before the run's max_tokens, unless a small model rambles inside a string.
+TOKENS_PER_ITEM = {"domains": 12, "requests": 12, "scenarios": 64}
+
+
+def _sampling(settings, stage: str, key: object, count: int) -> Sampling:
     base = Sampling(
         temperature=0.7, top_p=settings.top_p, top_k=settings.top_k, max_tokens=settings.max_tokens
     )
-    return base.with_seed(settings.seed, "meta", stage, key)
+    capped = base.capped(16 + count * TOKENS_PER_ITEM[stage])
+    return capped.with_seed(settings.seed, "meta", stage, key)
 
 
 def domain_batch(task: dict, *, llm: LLM, settings) -> dict:
@@ -44,7 +50,7 @@ def domain_batch(task: dict, *, llm: LLM, settings) -> dict:
     batch, completion = ask_items(
         llm,
         "meta_domains",
-        _sampling(settings, "domains", iteration),
+        _sampling(settings, "domains", iteration, settings.domains_per_prompt),
         iteration,
         settings.domains_per_prompt,
         at_most_words(4),
@@ -60,7 +66,7 @@ def request_batch(task: dict, *, llm: LLM, settings) -> dict:
     batch, completion = ask_items(
         llm,
         "meta_requests",
-        _sampling(settings, "requests", domain),
+        _sampling(settings, "requests", domain, settings.requests_per_domain),
         domain,
         settings.requests_per_domain,
         at_most_words(4),
@@ -77,7 +83,7 @@ def scenario_batch(task: dict, *, llm: LLM, settings) -> dict:
     batch, completion = ask_items(
         llm,
         "meta_scenarios",
-        _sampling(settings, "scenarios", f"{domain}/{request}"),
+        _sampling(settings, "scenarios", f"{domain}/{request}", settings.scenarios_per_request),
         [domain, request],
         settings.scenarios_per_request,
         scenario_rule,

@@ -47,6 +47,7 @@ class Attempt(TypedDict):
     # passed | check_failed:<type id> | criteria_failed | response_empty | judge_malformed
     reason: str
     judge_reply: NotRequired[str]  # the unreadable reply, when judge_malformed
+    candidate: NotRequired[int]  # which of the round's --candidates responses, when several
 
 
 class SampleState(TypedDict, total=False):
@@ -58,7 +59,8 @@ class SampleState(TypedDict, total=False):
     instruction: str  # the current instruction (refined when a conflict was found)
     consistency: Annotated[list[ConsistencyCheck], add]
     unresolved_conflict: bool  # refinement rounds ran out with a conflict left
-    response: str  # the latest attempt's response
+    response: str  # the latest response; once one passes, the one that passed
+    responses: list[str]  # the latest round's candidate responses (--candidates)
     criteria: list[str]
     attempts: Annotated[list[Attempt], add]
     llm_calls: Annotated[list[LLMCall], add]
@@ -69,6 +71,13 @@ class SampleState(TypedDict, total=False):
 
 # Temperatures of the reference: 0.6 where an instruction is written or checked.
 _TEMPERATURE = {"make_instruction": 0.6, "check_consistency": 0.6, "refine": 0.6}
+# Tokens a structured reply needs at most: an instruction, or a verdict on consistency (its
+# explanation is bounded at 300 characters). A small model that rambles inside a JSON
+# string stops here instead of at the run's max_tokens. Judge and decompose are capped by
+# their number of items where they are called.
+_MAX_TOKENS = {"make_instruction": 320, "refine": 480, "check_consistency": 160}
+TOKENS_PER_CRITERION = 48
+TOKENS_PER_VERDICT = 6
 
 
 # Which constraint types a sample may draw: DecIF's own catalogue (IFEval's 25 types,
@@ -90,6 +99,7 @@ class SampleSettings:
     seed: int = 0
     max_refine_rounds: int = 2
     max_attempts: int = 3
+    candidates: int = 1  # responses sampled per round; the first that passes is kept
     max_criteria: int = 12
     max_tokens: int = 1024
     top_p: float = 0.8
@@ -101,7 +111,7 @@ class SampleSettings:
             temperature=_TEMPERATURE.get(node, 0.7),
             top_p=self.top_p,
             top_k=self.top_k,
-            max_tokens=self.max_tokens,
+            max_tokens=min(self.max_tokens, _MAX_TOKENS.get(node, self.max_tokens)),
         )
         return base.with_seed(self.seed, sample_key, node, *call)
 
@@ -128,6 +138,12 @@ def failed(reason: str, reply: str | None = None) -> dict:
     if reply is not None:
         update["malformed_reply"] = reply[:MAX_KEPT_REPLY]
     return update
+
+
+def next_round(state: SampleState) -> int:
+    """The round being answered and judged: 1, 2, ... up to --max-attempts."""
+    attempts = state.get("attempts", [])
+    return attempts[-1]["attempt"] + 1 if attempts else 1
 
 
 def sample_key(state: SampleState, config: dict | None) -> str:

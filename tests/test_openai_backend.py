@@ -15,7 +15,7 @@ from fakes import prompt_name
 
 from checkpoints import SampleStore
 from graph.cli import cli
-from nodes.llm import Sampling
+from nodes.llm import Sampling, ask_n
 from nodes.llm.openai import OpenAILLM
 from prompts import render
 
@@ -67,10 +67,11 @@ class Handler(BaseHTTPRequestHandler):
                 "model": request["model"],
                 "choices": [
                     {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": text},
+                        "index": i,
+                        "message": {"role": "assistant", "content": text + " *" * i},
                         "finish_reason": self.server.finish_reason,
                     }
+                    for i in range(request.get("n", 1))  # sample i ends in i stars
                 ],
                 "usage": {"prompt_tokens": 42, "completion_tokens": 7, "total_tokens": 49},
             }
@@ -109,6 +110,15 @@ def test_sampling_and_schema_reach_the_server(server):
     assert sent["response_format"]["type"] == "json_schema"
     assert sent["response_format"]["json_schema"]["schema"] == SCHEMA
     assert (completion.prompt_tokens, completion.completion_tokens) == (42, 7)
+
+
+def test_candidates_are_one_request_with_n(server):
+    llm = OpenAILLM(server.base_url)
+    texts, calls = ask_n(llm, "answer", Sampling(seed=3), 3, "answer", instruction="hi")
+    assert len(server.requests) == 1 and server.requests[0]["n"] == 3
+    first = good_script()["answer"]
+    assert texts == [first, first + " *", first + " * *"]
+    assert len(calls) == 1  # one request, accounted once
 
 
 def test_a_reply_cut_by_max_tokens_comes_back_as_text(server):

@@ -139,3 +139,30 @@ def test_check_takes_ifeval_ids_and_kwargs_as_ifeval_writes_them():
     assert check("number_words", kwargs, "one two three four five six") is False
     assert check("no_such:type", {}, "anything") is None
     assert check(TONE, {"tone": "formal"}, "anything") is None  # only the judge can tell
+
+
+def test_candidates_are_all_verified_and_the_first_that_passes_is_kept(run_graph):
+    state, llm, _ = run_graph(
+        replace(NO_COMMAS, candidates=3),
+        answer=["Rain, rain.", "Rain taps the glass.", "Rain sings."],
+        judge={"verdicts": ["YES", "YES"]},
+    )
+    assert llm.count("answer") == 3  # no n= on the scripted LLM: one call per candidate
+    seeds = {c["seed"] for c in llm.calls if c["prompt"] == "answer"}
+    assert len(seeds) == 3
+    assert [(a["candidate"], a["reason"]) for a in state["attempts"]] == [
+        (0, "check_failed:punctuation:no_comma"),
+        (1, "passed"),
+        (2, "passed"),
+    ]
+    assert llm.count("judge") == 2  # the candidate that failed in code was not judged
+    assert (state["status"], state["response"]) == ("accepted", "Rain taps the glass.")
+
+
+def test_a_round_of_candidates_that_all_fail_is_resampled_then_rejected(run_graph):
+    state, llm, _ = run_graph(
+        replace(NO_COMMAS, candidates=2, max_attempts=2), answer="Rain, rain, go away."
+    )
+    assert [a["attempt"] for a in state["attempts"]] == [1, 1, 2, 2]
+    assert llm.count("answer") == 4
+    assert (state["status"], state["reason"]) == ("rejected", "check_failed:punctuation:no_comma")

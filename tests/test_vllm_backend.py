@@ -39,9 +39,11 @@ def test_schema_constrains_the_verdicts(llm):
     assert completion.prompt_tokens > 0 and completion.completion_tokens > 0
 
 
-def test_concurrent_samples_share_engine_calls(llm, tmp_path):
+def test_concurrent_samples_share_engine_steps(llm, tmp_path):
+    """Continuous batching: the requests of concurrent samples are decoded in the same
+    engine steps, so the engine takes far fewer steps than tokens were generated."""
     scenarios = [make_scenario(f"request {i}", f"A person in situation {i}.") for i in range(4)]
-    before = llm.engine_calls
+    before = llm.steps
     settings = SampleSettings(max_tokens=128, max_attempts=1, max_refine_rounds=0)
     asyncio.run(run_samples(tmp_path, llm, scenarios, settings, concurrency=4, progress=False))
     rows = list(SampleStore(tmp_path).rows())
@@ -49,8 +51,15 @@ def test_concurrent_samples_share_engine_calls(llm, tmp_path):
     assert not [
         r["error"] for r in rows if r["reason"] == "llm_error"
     ]  # e.g. a grammar vLLM rejects
-    calls = sum(r["llm_calls"] for r in rows)
-    assert llm.engine_calls - before < calls  # prompts of concurrent samples were coalesced
+    tokens = sum(r["completion_tokens"] for r in rows)
+    assert llm.steps - before < 0.7 * tokens
+
+
+def test_candidates_are_one_request(llm):
+    messages = [{"role": "user", "content": "Name a colour."}]
+    completion = llm.complete_n(messages, Sampling(max_tokens=8, seed=1), 3)
+    assert len(completion.more) == 2
+    assert completion.completion_tokens > 0
 
 
 def test_meta_stages_run_on_the_engine(llm, tmp_path):

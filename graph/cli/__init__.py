@@ -11,6 +11,7 @@ from graph.cli.catalogue import constraints
 from graph.cli.common import DecifGroup
 from graph.cli.generate import meta, pipeline, run
 from graph.cli.inspect import inspect
+from graph.cli.maintain import prune
 from graph.cli.output import draw_graph, export_command, stats
 
 
@@ -29,8 +30,19 @@ def cli() -> None:
     decif stats     a run's figures: text, JSON, or an offline HTML report
     decif graph     draw a graph: Mermaid, ASCII, PNG or SVG
     decif constraints  the constraint types a sample draws, and how each is verified
+    decif prune     drop finished samples' step-by-step checkpoints (a run made small)
     """
 
 
-for command in (pipeline, meta, run, inspect, export_command, stats, draw_graph, constraints):
+for command in (
+    pipeline,
+    meta,
+    run,
+    inspect,
+    export_command,
+    stats,
+    draw_graph,
+    constraints,
+    prune,
+):
     cli.add_command(command)

@@ -96,6 +96,12 @@ def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool)
         kwargs = json.dumps(constraint["kwargs"], ensure_ascii=False)
         kwargs = kwargs if len(kwargs) <= 160 else kwargs[:157] + "..."
         click.echo(f"constraint {constraint['id']} {kwargs}: {verdict}{by}")
+    if not steps and row.get("state"):  # pruned: what the final state records
+        click.echo("\n(step history pruned; the final state:)")
+        keys = ("constraints", "dropped_constraints", "consistency", "criteria", "attempts")
+        final = {k: row["state"][k] for k in keys if row["state"].get(k)}
+        for line in describe(final):
+            click.echo(f"  {line}")
     for step in steps:
         llm = step["llm"]
         cost = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.llm.ask import ask, ask_json
+from nodes.llm.ask import ask, ask_json, ask_n
 from nodes.llm.base import (
     LLM,
     BackendError,
@@ -34,6 +34,7 @@ __all__ = [
     "Sampling",
     "ask",
     "ask_json",
+    "ask_n",
     "make_llm",
     "parse_json",
     "strip_think",

@@ -28,3 +28,20 @@ def ask_json(
         return parse_json(completion.text), completion
     except ValueError:  # JSONDecodeError is one
         return None, completion
+
+
+def ask_n(
+    llm: LLM, prompt: str, sampling: Sampling, n: int, node: str, **values: object
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """`n` responses to one prompt, think blocks removed, and the accounting rows of the
+    calls that made them: one request where the backend samples several at once (`n` on
+    vLLM and OpenAI-compatible servers), else `n` calls, each with its own seed."""
+    messages = render(prompt, **values)
+    complete_n = getattr(llm, "complete_n", None)
+    if n > 1 and complete_n is not None:
+        completions = [complete_n(messages, sampling, n)]
+    else:
+        seeds = [sampling] + [sampling.with_seed(sampling.seed, i) for i in range(1, n)]
+        completions = [llm.complete(messages, s) for s in seeds]
+    texts = [strip_think(t) for c in completions for t in (c.text, *c.more)]
+    return texts, [row for c in completions for row in c.records(node)]

@@ -53,6 +53,7 @@ class Completion:
     completion_tokens: int = 0
     latency_s: float = 0.0
     tries: list[dict[str, Any]] = field(default_factory=list)
+    more: list[str] = field(default_factory=list)  # the other samples of an n > 1 request
 
     def records(self, node: str) -> list[dict[str, Any]]:
         """The per-call accounting rows kept in the graph state: a row per retried try,
@@ -70,7 +71,9 @@ class LLM(Protocol):
     """What a node needs: one chat completion, optionally constrained to a JSON schema.
 
     A backend that can sample several responses to one prompt in one request (vLLM,
-    OpenAI-compatible servers: `n`) also has `complete_n`; see `nodes.llm.ask.ask_n`."""
+    OpenAI-compatible servers: `n`) also has `complete_n(messages, sampling, n)`, whose
+    completion holds the first sample as `text` and the others in `more`, with the
+    request's tokens and latency; see `nodes.llm.ask.ask_n`."""
 
     name: str
 

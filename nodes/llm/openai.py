@@ -84,7 +84,14 @@ class OpenAILLM:
     def complete(
         self, messages: Messages, sampling: Sampling, schema: dict | None = None
     ) -> Completion:
-        kwargs = self._request(sampling, schema)
+        return self.complete_n(messages, sampling, 1, schema)
+
+    def complete_n(
+        self, messages: Messages, sampling: Sampling, n: int, schema: dict | None = None
+    ) -> Completion:
+        """`n` samples in one request (the server's `n`): the first as `text`, the others
+        in `more`."""
+        kwargs = self._request(sampling, schema) | ({"n": n} if n > 1 else {})
         lc_messages = to_langchain(messages)
 
         def once() -> Completion:
@@ -92,7 +99,8 @@ class OpenAILLM:
             result = self.chat.generate([lc_messages], **kwargs)
             latency = time.perf_counter() - start
             prompt, completion = usage(result)
-            return Completion(result.generations[0][0].text, prompt, completion, latency)
+            first, *more = (g.text for g in result.generations[0])
+            return Completion(first, prompt, completion, latency, more=more)
 
         try:
             return with_retries(once, schema, self.retry, self._transient)
