@@ -1,5 +1,5 @@
-"""What the commands share: options, the LLM, the run's write lock and config checks, and
-the mapping of every error a user can cause or meet to one line.
+"""What the commands share: the LLM, the run's write lock and config checks, and the
+mapping of every error a user can cause or meet to one line (options: graph/cli/options.py).
 
 Nothing heavy is imported here (no LangGraph, LangChain, model runtime or matplotlib):
 `decif --help` and the read-only commands start fast; a command imports what it runs.
@@ -11,7 +11,7 @@ import asyncio
 import sqlite3
 import sys
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +23,7 @@ from checkpoints.config import RunConfigError, RunFileError, check_same
 from checkpoints.lock import LOCK_FILE, RunLocked, run_lock
 from checkpoints.store import SAMPLES_DB, STATUSES
 from graph.scenarios import ScenarioError
-from nodes.llm import BACKENDS, BackendError, make_llm
+from nodes.llm import BackendError, make_llm
 from nodes.state import SMALL_META, MetaSettings
 
 
@@ -66,185 +66,6 @@ def _run_dir(ctx: click.Context) -> Path | None:
     return (ctx.obj or {}).get("run_dir")
 
 
-def stack(*options: Callable) -> Callable:
-    """Apply a group of click options in the order they are listed."""
-
-    def apply(command: Callable) -> Callable:
-        for option in reversed(options):
-            command = option(command)
-        return command
-
-    return apply
-
-
-def remember_run(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
-    """Keep --run where the error handler can name it."""
-    root = ctx.find_root()
-    root.obj = {**(root.obj or {}), "run_dir": value}
-    return value
-
-
-run_dir_option = click.option(
-    "--run",
-    "run_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    callback=remember_run,
-    help="Run directory; created if missing, resumed if it exists.",
-)
-
-backend_options = stack(
-    click.option(
-        "--backend",
-        type=click.Choice(BACKENDS),
-        default="llamacpp",
-        show_default=True,
-        help="llamacpp: a GGUF on the CPU (default: the embedded SmolLM2-135M); "
-        "vllm: vLLM in process on a GPU; openai: any OpenAI-compatible server.",
-    ),
-    click.option(
-        "--model",
-        help="GGUF path (llamacpp), model name or directory (vllm), or served model "
-        "name (openai; default: the server's first model).",
-    ),
-    click.option("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1"),
-    click.option(
-        "--timeout",
-        type=click.FloatRange(min=1),
-        default=120,
-        show_default=True,
-        help="Seconds to wait for one reply from a server (openai) before trying again.",
-    ),
-    click.option(
-        "--retries",
-        type=click.IntRange(0),
-        default=3,
-        show_default=True,
-        help="Tries again after a failed request, a timeout, or an empty or unreadable reply "
-        "(openai; jittered backoff). Every try is counted in the sample's LLM calls.",
-    ),
-    click.option(
-        "--tensor-parallel-size",
-        type=click.IntRange(1),
-        default=1,
-        show_default=True,
-        help="GPUs per model (vllm).",
-    ),
-    click.option(
-        "--concurrency",
-        type=click.IntRange(1),
-        help="LLM tasks in flight at once [default: 1 for llamacpp, 64 otherwise].",
-    ),
-    click.option(
-        "--seed", type=int, default=0, show_default=True, help="Run seed: draws and sampling."
-    ),
-)
-
-progress_option = click.option(
-    "--progress/--no-progress", default=True, help="Show a progress bar on stderr."
-)
-
-
-def constraint_types(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple:
-    """--constraint-types: known type ids or names, as ids."""
-    from nodes.constraints import lookup
-
-    names = [n.strip() for n in (value or "").split(",") if n.strip()]
-    unknown = [n for n in names if lookup(n) is None]
-    if unknown:
-        raise click.BadParameter(
-            f"unknown constraint type {', '.join(unknown)}; see decif constraints"
-        )
-    return tuple(dict.fromkeys(lookup(n).id for n in names))
-
-
-sample_options = stack(
-    click.option(
-        "--mode",
-        type=click.Choice(["constrained", "wild"]),
-        default="constrained",
-        show_default=True,
-        help="constrained: 1-5 catalogue constraints per instruction; "
-        "wild: general instructions without constraints.",
-    ),
-    click.option(
-        "--catalogue",
-        type=click.Choice(["decif", "all"]),
-        default="all",
-        show_default=True,
-        help="Constraint types drawn: decif (IFEval's 25, start phrase, output format, and "
-        "4 judged by the LLM) or all (also open-instruct's 29 IF-RLVR training types). "
-        "IFBench's types are never drawn: they are evaluation data.",
-    ),
-    click.option(
-        "--constraint-types",
-        "types",
-        callback=constraint_types,
-        metavar="ID,...",
-        help="Draw only these constraint types (ids or names, comma-separated).",
-    ),
-    click.option(
-        "--max-refine-rounds",
-        type=click.IntRange(0),
-        default=2,
-        show_default=True,
-        help="Consistency refinements before going on with the conflict recorded.",
-    ),
-    click.option(
-        "--max-attempts",
-        type=click.IntRange(1),
-        default=3,
-        show_default=True,
-        help="Responses tried per instruction before it is rejected.",
-    ),
-    click.option(
-        "--candidates",
-        type=click.IntRange(1),
-        default=1,
-        show_default=True,
-        help="Responses sampled per round (one request with n=K on vLLM and servers, K calls "
-        "on llama.cpp); each is verified and the first that passes is kept. The others stay "
-        "in the trajectory: failing ones make DPO pairs.",
-    ),
-    click.option(
-        "--max-tokens",
-        type=click.IntRange(16),
-        default=1024,
-        show_default=True,
-        help="Token limit of every sample-stage generation.",
-    ),
-    progress_option,
-)
-
-META_SIZES = (
-    "iterations",
-    "domains_per_prompt",
-    "requests_per_domain",
-    "scenarios_per_request",
-    "max_domains",
-    "max_requests",
-)
-meta_options = stack(
-    click.option("--iterations", type=click.IntRange(1), help="Domain prompts (stage 1)."),
-    click.option("--domains-per-prompt", type=click.IntRange(1), help="Domains asked per prompt."),
-    click.option("--requests-per-domain", type=click.IntRange(1), help="Requests per domain."),
-    click.option("--scenarios-per-request", type=click.IntRange(1), help="Scenarios per request."),
-    click.option("--max-domains", type=click.IntRange(1), help="Cap on domains (seeded sample)."),
-    click.option("--max-requests", type=click.IntRange(1), help="Cap on requests (seeded sample)."),
-)
-base_model_option = click.option(
-    "--base-model",
-    default="meta-llama/Llama-3.1-8B",
-    show_default=True,
-    help="The model_name_or_path written into the LLaMA-Factory training config.",
-)
-META_SIZES_HELP = (
-    "Sizes default to the reference's (1000 prompts x 25 domains, 50 requests per domain, "
-    "30 scenarios per request) on a GPU backend, and to a small set on the embedded CPU model "
-    "(1 x 8 domains, capped at 3; 4 requests each, capped at 6; 3 scenarios each)."
-)
-
-
 def open_llm(backend: str, model: str | None, base_url: str | None, **options: Any):
     """The backend the options ask for; only the options that backend takes reach it.
     Options missing or wrong for it are bad input (exit 2); a backend that cannot start
@@ -257,12 +78,19 @@ def open_llm(backend: str, model: str | None, base_url: str | None, **options: A
         raise BadInput(f"GGUF model file not found: {model}")
     takes = {
         "openai": ("timeout", "retries"),
-        "vllm": ("tensor_parallel_size",),
+        "vllm": (
+            "tensor_parallel_size",
+            "dtype",
+            "max_model_len",
+            "enforce_eager",
+            "gpu_memory_utilization",
+        ),
         "llamacpp": (),
     }[backend]
-    return make_llm(
-        backend, model=model, base_url=base_url, **{k: options[k] for k in takes if k in options}
-    )
+    chosen = {k: options[k] for k in takes if k in options}
+    if backend == "vllm":
+        chosen |= options.get("engine_args") or {}
+    return make_llm(backend, model=model, base_url=base_url, **chosen)
 
 
 def default_concurrency(backend: str) -> int:

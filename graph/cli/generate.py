@@ -14,22 +14,25 @@ import click
 
 from checkpoints.config import check_same, read_config, save_config
 from graph.cli.common import (
+    BadInput,
+    default_concurrency,
+    enough_for,
+    execute,
+    meta_settings,
+    open_llm,
+    same_model,
+    summary,
+    writing,
+)
+from graph.cli.options import (
     META_SIZES,
     META_SIZES_HELP,
     backend_options,
     base_model_option,
-    default_concurrency,
-    enough_for,
-    execute,
     meta_options,
-    meta_settings,
-    open_llm,
     progress_option,
     run_dir_option,
-    same_model,
     sample_options,
-    summary,
-    writing,
 )
 from graph.scenarios import digest, load_scenarios
 from nodes.state import SampleSettings
@@ -261,5 +264,9 @@ def pipeline(
         drawn = draw_scenarios(scenarios, samples, seed)
         counts = execute(run_samples(run_dir, llm, drawn, settings, concurrency, progress))
         out = out or run_dir / "export" / "decif.jsonl"
-        exported = export_run(SampleStore(run_dir), out, "llamafactory", None, base_model)
+        try:
+            exported = export_run(SampleStore(run_dir), out, "llamafactory", None, base_model)
+        except BadInput as err:  # the run succeeded; it only has nothing to train on yet
+            click.echo(f"note: {err.message}", err=True)
+            exported = 0
     click.echo(f"{run_dir}: {summary(counts)}; {exported} pairs -> {out}")

@@ -11,7 +11,8 @@ import click
 
 from checkpoints.saver import CHECKPOINTS_DB
 from checkpoints.store import SAMPLES_DB, STATUSES
-from graph.cli.common import require_run, run_dir_option, summary
+from graph.cli.common import require_run, summary
+from graph.cli.options import run_dir_option
 
 
 @click.command()

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from checkpoints.lock import run_lock
-from graph.cli.common import require_run, run_dir_option
+from graph.cli.common import require_run
+from graph.cli.options import run_dir_option
 
 
 @click.command()

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from checkpoints.files import write_atomic
-from graph.cli.common import BadInput, base_model_option, require_run, run_dir_option
+from graph.cli.common import BadInput, require_run
+from graph.cli.options import base_model_option, run_dir_option
 from graph.export import DATASET_INFO, FORMATS
 
 GRAPHS = ("sample", "meta")
@@ -24,39 +25,83 @@ GRAPHS = ("sample", "meta")
     default="llamafactory",
     show_default=True,
     help="llamafactory: sharegpt-style messages (SFT); alpaca: instruction/input/output (SFT); "
-    "preference: chosen (passing) vs rejected (failing) responses of one instruction (DPO).",
+    "dpo (alias preference): a passing vs a failing response of one instruction (DPO); "
+    "rlvr: prompts with verifiable ground truth for open-instruct and verl (RL); "
+    "hf: a Hugging Face datasets folder with a dataset card.",
 )
 @click.option(
     "--out",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="JSONL file to write; dataset_info.json is written (or updated) beside it.",
+    type=click.Path(path_type=Path),
+    help="JSONL file to write (a folder for --format hf); dataset_info.json, the training "
+    "config and the format's other files are written beside it.",
 )
-@click.option("--name", help="Dataset name in dataset_info.json [default: the file's stem].")
+@click.option("--name", help="Dataset name in dataset_info.json [default: OUT's stem].")
 @base_model_option
-def export_command(run_dir: Path, fmt: str, out: Path, name: str | None, base_model: str) -> None:
-    """Export accepted pairs for training with LLaMA-Factory.
+@click.option(
+    "--system-prompt",
+    help="System prompt written into every record, so the trainer's template does not put "
+    'its own default there (qwen\'s: "You are Qwen, created by Alibaba Cloud...").',
+)
+def export_command(
+    run_dir: Path,
+    fmt: str,
+    out: Path,
+    name: str | None,
+    base_model: str,
+    system_prompt: str | None,
+) -> None:
+    """Export accepted samples for training: SFT, DPO, RL or a Hugging Face dataset.
 
-    Writes OUT, registers it in the dataset_info.json beside it (other entries are kept),
-    and writes a ready training config beside it (OUT-stem.sft.yaml, or .dpo.yaml for
-    preference pairs) with the reference's recipe: full fine-tune, lr 1e-5, 3 epochs,
-    cosine schedule, cutoff 8192, bf16.
+    The LLaMA-Factory formats register OUT in the dataset_info.json beside it (other entries
+    are kept) and write a ready training config beside it (OUT-stem.sft.yaml or .dpo.yaml):
+    full fine-tune, lr 1e-5, 3 epochs, cosine, cutoff 8192, bf16, and the chat template of
+    --base-model. rlvr writes open-instruct's rows to OUT and, with pyarrow, verl's parquet
+    and a GRPO run script (OUT-stem.verl.parquet, OUT-stem.grpo.sh) scored by decif's
+    checkers. A format the run has no record for writes nothing and exits 2 saying why.
     """
     from checkpoints import SampleStore
 
     require_run(run_dir)
-    count = export_run(SampleStore(run_dir), out, fmt, name, base_model)
-    info = out.parent / DATASET_INFO
-    click.echo(f"{count} {fmt} records -> {out} (dataset {name or out.stem!r} in {info})")
+    done = run_export(SampleStore(run_dir), out, fmt, name, base_model, system_prompt)
+    where = f" (dataset {done.dataset!r} in {out.parent / DATASET_INFO})" if done.dataset else ""
+    click.echo(f"{done.count} {fmt} records -> {out}{where}")
+    for path in done.files:
+        click.echo(f"  {path}")
 
 
-def export_run(store, out: Path, fmt: str, name: str | None, base_model: str) -> int:
-    from graph.export import export
+def export_run(
+    store,
+    out: Path,
+    fmt: str,
+    name: str | None,
+    base_model: str,
+    system_prompt: str | None = None,
+) -> int:
+    """Export for a command that reports the count itself (`decif pipeline`)."""
+    return run_export(store, out, fmt, name, base_model, system_prompt).count
 
+
+def run_export(store, out: Path, fmt: str, name: str | None, base_model: str, system_prompt):
+    """The export, with every way it can fail as one line: exit 2 for what the user can
+    change (nothing to export, a file where a folder belongs), 1 for the environment."""
+    from graph.export import MissingExtra, NothingToExport, export
+
+    if fmt == "hf" and out.exists() and not out.is_dir():
+        raise BadInput(f"--format hf writes a folder, and {out} is a file: give another --out")
+    if fmt != "hf" and out.is_dir():
+        raise BadInput(f"{out} is a folder: give --out a file name such as {out / 'data.jsonl'}")
     try:
-        return export(store.rows(), out, fmt, name, base_model)
+        done = export(store.rows(), out, fmt, name, base_model, system_prompt, store.path.parent)
+    except NothingToExport as err:
+        raise BadInput(f"nothing to export as {fmt}: {err}") from None
+    except MissingExtra as err:
+        raise click.ClickException(str(err)) from None
     except json.JSONDecodeError as err:
         raise click.ClickException(f"cannot export to {out}: {err}") from None
+    for note in done.notes:
+        click.echo(f"note: {note}", err=True)
+    return done
 
 
 @click.command("graph")

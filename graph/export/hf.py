@@ -1,0 +1,141 @@
+"""A Hugging Face `datasets` folder: the format people share on the Hub.
+
+    NAME/README.md                          the dataset card: YAML header + what made the data
+    NAME/data/train-00000-of-00001.parquet  one row per accepted sample
+
+`datasets.load_dataset("NAME")` (or `load_dataset("parquet", data_files=...)`) reads it, and
+`huggingface-cli upload` shares it as it is. The card's YAML holds the run's model, settings,
+counts, and acceptance and pass rate per constraint type, so a dataset found on the Hub
+says how it was made. Each row keeps its constraints (`[{"id", "kwargs"}]` as JSON text: one
+column type for every type's kwargs), so the data can be re-verified with decif's checkers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from graph.export.chat import Row, accepted, kept_response, prompt_turns, turn
+
+DATA_DIR = "data"
+DATA_FILE = f"{DATA_DIR}/train-00000-of-00001.parquet"
+
+
+def hf_records(rows: Iterable[Row], system: str | None = None) -> list[dict]:
+    return [
+        {
+            "id": row["id"],
+            "messages": [
+                *prompt_turns(row["instruction"], system),
+                turn("assistant", kept_response(row)),
+            ],
+            "instruction": row["instruction"],
+            "response": kept_response(row),
+            "constraints": json.dumps(row["constraints"], ensure_ascii=False),
+            "domain": row.get("domain") or "",
+            "request": row["request"],
+            "scenario": row["scenario"],
+            "attempts": len(row["state"].get("attempts", [])),
+        }
+        for row in accepted(rows)
+    ]
+
+
+def size_category(count: int) -> str:
+    """The Hub's size_categories bucket."""
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
+        if count < limit:
+            return name
+    return "100K<n<1M" if count < 1_000_000 else "n>1M"
+
+
+def type_figures(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per constraint type: how often stated, the share of its samples accepted, and the
+    share of its checks passed (by code, or by the judge for the LLM-judged types)."""
+    return [
+        {
+            "type": t["type"],
+            "checked_by": t["checked_by"],
+            "stated": t["stated"],
+            "accepted": t["accepted"],
+            "acceptance": round(t["accepted"] / t["stated"], 4) if t["stated"] else None,
+            "pass_rate": t["pass_rate"],
+        }
+        for t in stats["constraint_types"]
+    ]
+
+
+def card_header(name: str, count: int, stats: dict[str, Any]) -> dict[str, Any]:
+    config = stats.get("config", {})
+    total, by_status = stats["total"], stats["by_status"]
+    return {
+        "pretty_name": name,
+        "language": ["en"],
+        "task_categories": ["text-generation"],
+        "tags": ["instruction-following", "synthetic", "decif", "ifeval"],
+        "size_categories": [size_category(count)],
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [{"split": "train", "path": f"{DATA_DIR}/train-*.parquet"}],
+            }
+        ],
+        "decif": {
+            "model": config.get("llm") or config.get("model"),
+            "backend": config.get("backend"),
+            "settings": config.get("settings", {}),
+            "counts": {"rows": count, "samples": total, **by_status},
+            "acceptance": round(by_status["accepted"] / total, 4) if total else None,
+            "constraint_types": type_figures(stats),
+        },
+    }
+
+
+def card(name: str, count: int, stats: dict[str, Any], system: str | None) -> str:
+    """README.md: the YAML header the Hub reads, then the same facts for people."""
+    import yaml  # PyYAML: the hf extra (langchain-core brings it too)
+
+    header = card_header(name, count, stats)
+    made = header["decif"]
+    rows = "\n".join(
+        f"| `{t['type']}` | {t['checked_by'] or '-'} | {t['stated']} | {t['accepted']} | "
+        f"{t['acceptance'] if t['acceptance'] is not None else '-'} | "
+        f"{t['pass_rate'] if t['pass_rate'] is not None else '-'} |"
+        for t in made["constraint_types"]
+    )
+    counts = ", ".join(f"{k} {v}" for k, v in made["counts"].items())
+    system_note = f"System prompt in every row: {system!r}." if system else "No system turn."
+    return f"""---
+{yaml.safe_dump(header, sort_keys=False, allow_unicode=True)}---
+
+# {name}
+
+Verified instruction-following data made with decif (the DecIF method) by
+`{made["model"]}` ({made["backend"]}). Each row is an instruction that states typed
+constraints and a response that passed every code check of them and every criterion an LLM
+judge was asked about; rejected responses are not here.
+
+Counts: {counts}; acceptance {made["acceptance"]}. {system_note}
+
+Columns: `messages` (chat turns: [system], user, assistant), `instruction`, `response`,
+`constraints` (JSON `[{{"id", "kwargs"}}]`, IFEval's ids: re-check a response with
+`nodes.constraints.check`), `domain`, `request`, `scenario`, `attempts` (responses tried),
+`id` (the sample in the run).
+
+## Constraint types
+
+acceptance: share of the samples stating the type that were accepted; pass rate: share of
+its checks passed, by code or by the judge.
+
+| type | checked by | stated | accepted | acceptance | pass rate |
+|---|---|---|---|---|---|
+{rows}
+
+## Load
+
+```python
+from datasets import load_dataset
+data = load_dataset("parquet", data_files="{name}/{DATA_DIR}/*.parquet")["train"]
+```
+"""

@@ -1,0 +1,86 @@
+"""Prompts with verifiable ground truth, for RL (RLVR / GRPO).
+
+A prompt is exported when its sample was accepted - a response that follows every stated
+constraint exists, so the prompt is satisfiable and the reward can reach 1 - and at least
+one of its constraints is checked by code (a reward needs a verifier; the LLM-judged types
+have none). Two shapes, one row per prompt:
+
+- open-instruct's (Tulu 3 RLVR): `messages` (the prompt turns), `ground_truth`, `dataset`
+  "ifeval", which routes the row to its IFEvalVerifier. Its `ground_truth` is the string
+  that verifier reads: `[{"instruction_id": [ids], "kwargs": [kwargs]}]`, written as JSON
+  whose values (strings, integers, lists) make it a Python literal too, as the verifier
+  parses it with `ast.literal_eval`. That verifier knows IFEval's and open-instruct's
+  types only: a prompt with a `decif:*` type is left out of this file (it would raise
+  KeyError there) and kept in the verl file, scored by decif's own checkers.
+- verl's parquet: `prompt` (chat messages), `data_source`, `ability`,
+  `reward_model: {"style": "rule", "ground_truth"}` (the same string) and `extra_info`,
+  scored by `graph/export/reward.py` through verl's custom-reward hook.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from graph.export.chat import Row, accepted, prompt_turns
+from nodes.constraints import lookup
+
+DATASET = "ifeval"  # open-instruct's verifier name for IFEval-style constraints
+DATA_SOURCE = "decif"
+OPEN_INSTRUCT_SOURCES = ("ifeval", "ifevalg")  # IFEval's types and open-instruct's IFEvalG
+
+
+def checkable(constraints: list[dict]) -> list[dict]:
+    """The constraints code can check: what a verifier can reward."""
+    return [c for c in constraints if (kind := lookup(c["id"])) and kind.verifiable]
+
+
+def ground_truth(constraints: list[dict]) -> str:
+    """open-instruct's IFEval ground truth for these constraints (see the module doc)."""
+    label = [
+        {
+            "instruction_id": [c["id"] for c in constraints],
+            "kwargs": [
+                {k: v for k, v in c["kwargs"].items() if v is not None} for c in constraints
+            ],
+        }
+    ]
+    return json.dumps(label, ensure_ascii=False)
+
+
+def open_instruct_knows(constraints: list[dict]) -> bool:
+    return all(lookup(c["id"]).source in OPEN_INSTRUCT_SOURCES for c in constraints)
+
+
+@dataclass
+class RlvrRows:
+    open_instruct: list[dict] = field(default_factory=list)
+    verl: list[dict] = field(default_factory=list)
+    decif_only: int = 0  # prompts in verl's rows only
+
+
+def rlvr_rows(rows: Iterable[Row], system: str | None = None) -> RlvrRows:
+    out = RlvrRows()
+    for row in accepted(rows):
+        constraints = checkable(row["constraints"])
+        if not constraints:
+            continue
+        messages = prompt_turns(row["instruction"], system)
+        truth = ground_truth(constraints)
+        out.verl.append(
+            {
+                "data_source": DATA_SOURCE,
+                "prompt": messages,
+                "ability": "instruction_following",
+                "reward_model": {"style": "rule", "ground_truth": truth},
+                "extra_info": {"split": "train", "index": len(out.verl), "sample_id": row["id"]},
+            }
+        )
+        if open_instruct_knows(constraints):
+            out.open_instruct.append(
+                {"messages": messages, "ground_truth": truth, "dataset": DATASET}
+            )
+        else:
+            out.decif_only += 1
+    return out

