@@ -27,27 +27,34 @@ class FixedLatencyLLM:
         time.sleep(self.latency_s)
         with self._lock:
             self.calls += 1
-        tag = hashlib.sha1(messages[-1]["content"].encode()).hexdigest()[:6]
-        fields = (schema or {}).get("properties", {})
-        if "items" in fields:
-            count, pattern = fields["items"]["maxItems"], fields["items"]["items"]["pattern"]
-            if pattern == SCENARIO_PATTERN:
-                reply = [
-                    f"A person number {i} in case {tag} needs help today." for i in range(count)
-                ]
-            elif pattern == REQUEST_PATTERN:
-                reply = [f"do task {tag}{i}" for i in range(count)]
-            else:  # domains
-                reply = [f"Field {tag}{i}" for i in range(count)]
-            text = json.dumps({"items": reply})
-        elif "instruction" in fields:
-            text = json.dumps({"instruction": f"Write a short note about case {tag}."})
-        elif "conflict" in fields:
-            text = json.dumps({"conflict": False, "explanation": "consistent"})
-        elif "questions" in fields:
-            text = json.dumps({"questions": ["Is it a note?", "Is it short?"]})
-        elif "verdicts" in fields:
-            text = json.dumps({"verdicts": ["YES"] * fields["verdicts"]["minItems"]})
-        else:
-            text = f"A short note about case {tag}."
-        return Completion(text, 10, 10, self.latency_s)
+        return Completion(good_reply(messages, schema), 10, 10, self.latency_s)
+
+
+# The one constraint type the good replies meet (no commas in them): benchmarks draw it
+# so every sample passes its code check and is judged, as on a good model's day.
+BENCH_TYPES = ("punctuation:no_comma",)
+
+
+def good_reply(messages: Messages, schema: dict | None) -> str:
+    """What a good model would answer to `messages` under `schema`: distinct list items,
+    a consistent instruction, passing verdicts, an answer without commas."""
+    tag = hashlib.sha1(messages[-1]["content"].encode()).hexdigest()[:6]
+    fields = (schema or {}).get("properties", {})
+    if "items" in fields:
+        count, pattern = fields["items"]["maxItems"], fields["items"]["items"]["pattern"]
+        if pattern == SCENARIO_PATTERN:
+            reply = [f"A person number {i} in case {tag} needs help today." for i in range(count)]
+        elif pattern == REQUEST_PATTERN:
+            reply = [f"do task {tag}{i}" for i in range(count)]
+        else:  # domains
+            reply = [f"Field {tag}{i}" for i in range(count)]
+        return json.dumps({"items": reply})
+    if "instruction" in fields:
+        return json.dumps({"instruction": f"Write a short note about case {tag}."})
+    if "conflict" in fields:
+        return json.dumps({"conflict": False, "explanation": "consistent"})
+    if "questions" in fields:
+        return json.dumps({"questions": ["Is it a note?", "Is it short?"]})
+    if "verdicts" in fields:
+        return json.dumps({"verdicts": ["YES"] * fields["verdicts"]["minItems"]})
+    return f"A short note about case {tag}."

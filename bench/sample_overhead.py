@@ -12,7 +12,7 @@ import asyncio
 import tempfile
 import time
 
-from fake_llm import FixedLatencyLLM
+from fake_llm import BENCH_TYPES, FixedLatencyLLM
 
 from graph.runner import run_samples
 from graph.scenarios import make_scenario
@@ -20,6 +20,7 @@ from nodes.state import SampleSettings
 
 CALLS_PER_SAMPLE = 5  # instruction, consistency, answer + criteria (in parallel), judge
 SERIAL_CALLS = 4  # answer and criteria overlap
+SETTINGS = SampleSettings(types=BENCH_TYPES)
 
 
 def main() -> None:
@@ -34,9 +35,7 @@ def main() -> None:
         llm = FixedLatencyLLM(args.latency)
         with tempfile.TemporaryDirectory() as run_dir:
             start = time.perf_counter()
-            counts = asyncio.run(
-                run_samples(run_dir, llm, scenarios, SampleSettings(), concurrency, False)
-            )
+            counts = asyncio.run(run_samples(run_dir, llm, scenarios, SETTINGS, concurrency, False))
             wall = time.perf_counter() - start
         assert counts == {"accepted": args.samples}, counts
         ideal = concurrency / (SERIAL_CALLS * args.latency)  # samples/s if only the LLM cost

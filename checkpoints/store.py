@@ -51,6 +51,10 @@ _COLUMNS = {
     "state": str,
     "finished_at": float,
 }
+_UPSERT = (
+    f"insert or replace into samples ({', '.join(_COLUMNS)}) "
+    f"values ({', '.join('?' for _ in _COLUMNS)})"
+)
 JSON_COLUMNS = ("constraints", "checks", "dropped_constraints", "criteria", "verdicts", "state")
 
 
@@ -99,6 +103,9 @@ class SampleStore:
             if not self.samples.exists():
                 self.samples.create(_COLUMNS, pk="id")
                 self.samples.create_index(["status", "reason"])
+            for name, kind in _COLUMNS.items():  # a run made before a column was added
+                if name not in self.samples.columns_dict:
+                    self.samples.add_column(name, kind)
         except sqlite3.DatabaseError as err:
             raise RunFileError(
                 f"{self.path} is not a usable SQLite database ({err}); restore it from a "
@@ -106,8 +113,11 @@ class SampleStore:
             ) from None
 
     def record(self, sample: dict[str, Any], state: dict[str, Any], error: str = "") -> dict:
+        """Write a finished sample's row (replacing an earlier one of a retried sample):
+        one prepared statement and a commit, many a second."""
         row = sample_row(sample, state, error)
-        self.samples.upsert(row, pk="id", alter=True)  # alter: runs made before a new column
+        with self.db.conn:
+            self.db.conn.execute(_UPSERT, [row.get(name) for name in _COLUMNS])
         return row
 
     def finished_ids(self) -> set[str]:

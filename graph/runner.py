@@ -29,12 +29,6 @@ from nodes.state import MetaSettings, SampleSettings
 
 # Errors that mean the backend itself is gone: stop the run instead of failing samples.
 FATAL_ERRORS: tuple[type[BaseException], ...] = (BackendError, ConnectionError)
-try:
-    import openai
-
-    FATAL_ERRORS += (openai.APIConnectionError, openai.AuthenticationError, openai.NotFoundError)
-except ImportError:  # pragma: no cover - langchain-openai depends on it
-    pass
 # Errors of the machine (a full disk, a read-only or corrupt run file): no sample is to
 # blame, and every other sample would meet them too, so they stop the run as well.
 ENVIRONMENT_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)

@@ -203,3 +203,33 @@ def test_a_missing_model_file_is_one_line_error(tmp_path, scenarios_file):
     )
     assert result.exit_code == 2
     assert result.output.strip() == f"Error: GGUF model file not found: {tmp_path / 'nope.gguf'}"
+
+
+def test_vllm_engine_options_reach_the_backend(tmp_path, scenarios_file, monkeypatch):
+    seen = {}
+
+    def record(backend, **kwargs):
+        seen.update(kwargs, backend=backend)
+        raise graph.cli.common.BackendError("stop here")
+
+    monkeypatch.setattr(graph.cli.common, "make_llm", record)
+    result = invoke(
+        "run", "--run", tmp_path / "run", "--scenarios", scenarios_file, "--backend", "vllm",
+        "--model", "m", "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager",
+        "--engine-arg", "max_num_seqs=8", "--engine-arg", "kv_cache_dtype=fp8",
+    )  # fmt: skip
+    assert result.exit_code == 1 and "stop here" in result.output
+    assert seen == {
+        "backend": "vllm",
+        "model": "m",
+        "base_url": None,
+        "tensor_parallel_size": 1,
+        "dtype": "float32",
+        "max_model_len": 2048,
+        "enforce_eager": True,
+        "gpu_memory_utilization": None,
+        "max_num_seqs": 8,
+        "kv_cache_dtype": "fp8",
+    }
+    bad = invoke("run", "--run", tmp_path / "r", "--scenarios", scenarios_file, "--engine-arg", "x")
+    assert bad.exit_code == 2 and "'x' is not KEY=VALUE" in bad.output

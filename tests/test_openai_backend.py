@@ -154,7 +154,9 @@ def test_a_server_that_goes_away_mid_run_is_one_line_error(server, tmp_path, mon
     monkeypatch.setattr(graph.cli.common, "make_llm", vanishing_server)
     result = decif_run(server.base_url, tmp_path / "run")
     assert result.exit_code == 1
-    assert "the backend failed (Connection error.)" in result.output
+    assert "the backend failed (lost http://127.0.0.1:" in result.output
+    assert "Cannot connect to host" in result.output
+    assert "after 4 tries); finished work is kept, rerun to resume" in result.output
     assert "rerun to resume" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert list(SampleStore(tmp_path / "run").rows()) == []  # nothing misleading recorded

@@ -106,6 +106,8 @@ def test_a_second_writer_is_refused_at_once_and_readers_work_meanwhile(tmp_path)
 
     output = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
     second = python_process(driver, **output)
+    while log.read_text().count("\n") < 6:  # a first sample is finished: there is one to export
+        time.sleep(0.02)
     readers = [
         decif_process("inspect", "--run", run_dir, **output),
         decif_process("stats", "--run", run_dir, **output),

@@ -252,7 +252,7 @@ def test_transient_faults_are_retried_within_the_call_and_counted(tmp_path):
     assert sum(r["llm_calls"] for r in rows) == len(server.requests)
     retried = [c["retried"] for r in rows for c in r["state"]["llm_calls"] if "retried" in c]
     assert len(retried) == 10
-    assert sum("Error code: 500" in why for why in retried) == 2  # make_instruction's
+    assert sum("HTTP 500" in why for why in retried) == 2  # make_instruction's
     assert retried.count("empty reply") == 4  # answer's and decompose's
     assert retried.count("no JSON in the reply") == 4  # check_consistency's and judge's
 
@@ -270,7 +270,7 @@ def test_without_retries_a_fault_sticks_and_only_errors_are_retried_on_rerun(tmp
 
         row = run()  # make_instruction's 500
         assert (row["status"], row["reason"]) == ("failed", "llm_error")
-        assert "Error code: 500" in row["error"]
+        assert "ServerFault: HTTP 500" in row["error"]
         row = run()  # retried: make_instruction answers, check_consistency replies prose
         assert (row["status"], row["reason"]) == ("failed", "consistency_malformed")
         assert row["state"]["malformed_reply"] == FAULTS["check_consistency"]
