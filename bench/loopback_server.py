@@ -17,11 +17,17 @@ from fake_llm import good_reply
 
 
 def app(latency_s: float) -> web.Application:
+    served = {"chat": 0}
+
+    async def count(request: web.Request) -> web.Response:
+        return web.json_response(served)
+
     async def models(request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": "bench", "object": "model"}]})
 
     async def chat(request: web.Request) -> web.Response:
         body = json.loads(await request.read())
+        served["chat"] += 1
         await asyncio.sleep(latency_s)
         schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
         choices = [
@@ -47,6 +53,7 @@ def app(latency_s: float) -> web.Application:
     application = web.Application()
     application.router.add_get("/v1/models", models)
     application.router.add_post("/v1/chat/completions", chat)
+    application.router.add_get("/v1/count", count)  # chat completions served so far
     return application
 
 
