@@ -115,6 +115,16 @@ def writing(run_dir: Path, command: str) -> Iterator[None]:
         raise
 
 
+def open_for_run(run_dir: Path, backend: str, model: str | None, base_url: str | None, **options):
+    """The backend for a run that may have been started before: refused when the run was
+    made with another backend (checked before a model is loaded) or model (checked with
+    the name the backend resolves, e.g. a server's default model)."""
+    same_model(run_dir, backend)
+    llm = open_llm(backend, model, base_url, **options)
+    same_model(run_dir, backend, llm.name)
+    return llm
+
+
 def same_model(run_dir: Path, backend: str, llm_name: str | None = None) -> None:
     """Refuse to resume a run with another backend or model: its samples would mix."""
     requested = {"backend": backend} | ({"llm": llm_name} if llm_name else {})

@@ -19,8 +19,7 @@ from graph.cli.common import (
     enough_for,
     execute,
     meta_settings,
-    open_llm,
-    same_model,
+    open_for_run,
     summary,
     writing,
 )
@@ -105,7 +104,6 @@ def run(
     source = {"file": str(scenarios), "digest": digest(items), "count": len(items)}
     with writing(run_dir, "decif run"):
         check_same(run_dir, "settings", SAME_OPTIONS, settings=settings)
-        same_model(run_dir, backend)
         config = read_config(run_dir)
         sources = config.get("scenarios", [])
         known = [s for s in sources if s.get("digest") == source["digest"]]
@@ -115,8 +113,7 @@ def run(
                 "that file, add --extend to add these scenarios to the run, or use a new --run",
                 param_hint="--scenarios",
             )
-        llm = open_llm(backend, model, base_url, **options)
-        same_model(run_dir, backend, llm.name)
+        llm = open_for_run(run_dir, backend, model, base_url, **options)
         save_config(
             run_dir,
             settings=settings,
@@ -183,9 +180,7 @@ def meta(
     settings = meta_settings(backend, seed, **sizes)
     with writing(run_dir, "decif meta"):
         check_same(run_dir, "settings", SAME_OPTIONS, meta=settings)
-        same_model(run_dir, backend)
-        llm = open_llm(backend, model, base_url, **options)
-        same_model(run_dir, backend, llm.name)
+        llm = open_for_run(run_dir, backend, model, base_url, **options)
         save_config(run_dir, meta=settings, **backend_record(backend, model, base_url, llm))
         concurrency = concurrency or default_concurrency(backend)
         scenarios = execute(run_meta(run_dir, llm, settings, concurrency, progress))
@@ -246,9 +241,7 @@ def pipeline(
     settings = sample_settings(seed, **options)
     with writing(run_dir, "decif pipeline"):
         check_same(run_dir, "settings", SAME_OPTIONS, meta=meta_, settings=settings)
-        same_model(run_dir, backend)
-        llm = open_llm(backend, model, base_url, **options)
-        same_model(run_dir, backend, llm.name)
+        llm = open_for_run(run_dir, backend, model, base_url, **options)
         sources = read_config(run_dir).get("scenarios", [])
         save_config(
             run_dir,
