@@ -49,11 +49,11 @@ def save_config(run_dir: str | Path, **sections: Any) -> None:
     write_atomic(Path(run_dir) / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
 
 
-def check_same(run_dir: str | Path, what: str, advice: str, **requested: Any) -> None:
-    """Refuse values that differ from those the run recorded (unrecorded ones pass).
-
-    A section given as a dict (or settings object) is compared key by key."""
-    config = read_config(run_dir)
+def check_same(run: Any, what: str, advice: str, **requested: Any) -> None:
+    """Refuse values that differ from those the run (a `checkpoints.runs` run) recorded;
+    unrecorded ones pass. A section given as a dict (or settings object) is compared key
+    by key."""
+    config = run.read_config()
     changed = []
     for name, value in requested.items():
         value = value.to_dict() if hasattr(value, "to_dict") else value
@@ -70,5 +70,5 @@ def check_same(run_dir: str | Path, what: str, advice: str, **requested: Any) ->
             changed.append(f"{name}: {saved!r} -> {value!r}")
     if changed:
         raise RunConfigError(
-            f"{run_dir} was started with other {what} ({'; '.join(changed)}); {advice}"
+            f"{run} was started with other {what} ({'; '.join(changed)}); {advice}"
         )

@@ -17,7 +17,8 @@ from contextlib import closing
 from pathlib import Path
 
 from checkpoints.saver import CHECKPOINTS_DB
-from checkpoints.store import RETRIED_REASONS, SAMPLES_DB
+from checkpoints.store import SAMPLES_DB
+from checkpoints.tables import RETRIED_REASONS
 
 
 def run_size(run_dir: Path) -> int:

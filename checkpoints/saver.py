@@ -41,8 +41,16 @@ FAST_COMMITS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 
 @contextmanager
 def open_checkpointer(run_dir: str | Path) -> Iterator[SqliteSaver]:
-    """A synchronous saver, for `graph.invoke` and for reading trajectories."""
+    """A synchronous saver, for `graph.invoke` and for reading trajectories: of a run
+    directory, or of a run in PostgreSQL (`postgresql://...`)."""
     from langgraph.checkpoint.sqlite import SqliteSaver
+
+    if str(run_dir).startswith(("postgresql://", "postgres://")):
+        from checkpoints.runs import open_run
+
+        with open_run(run_dir).checkpointer() as saver:
+            yield saver
+        return
 
     with SqliteSaver.from_conn_string(str(checkpoint_path(run_dir))) as saver:
         saver.conn.executescript(FAST_COMMITS)

@@ -12,41 +12,42 @@ failed still counts. Criteria per instruction are over samples that got criteria
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
-from checkpoints.config import RunFileError, read_config
+from checkpoints.config import RunFileError
 from checkpoints.quality import constraint_figures, warnings
-from checkpoints.store import SAMPLES_DB, STATUSES
+from checkpoints.runs import as_run
+from checkpoints.store import SAMPLES_DB
+from checkpoints.tables import STATUSES
 
 # Every LLM call of every sample: one row per element of the state's llm_calls.
 CALLS = """
     select s.id, j.key as position, json_extract(j.value, '$.node') as node,
            json_extract(j.value, '$.prompt_tokens') as prompt_tokens,
            json_extract(j.value, '$.completion_tokens') as completion_tokens,
-           json_extract(j.value, '$.latency_s') as latency_s
+           json_extract(j.value, '$.latency_s') as latency_s,
+           json_extract(j.value, '$.endpoint') as endpoint,
+           json_extract(j.value, '$.retried') as retried
     from samples s, json_each(s.state, '$.llm_calls') j
 """
 
 
-def run_stats(run_dir: str | Path) -> dict[str, Any]:
-    """Every figure of a run, as plain JSON types."""
-    path = Path(run_dir) / SAMPLES_DB
-    if not path.exists():
-        raise FileNotFoundError(f"{run_dir} holds no {SAMPLES_DB}")
-    # read-only: looking at a run must never create or change one
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+def run_stats(run: Any) -> dict[str, Any]:
+    """Every figure of a run (a `checkpoints.runs` run, or a run directory), as plain JSON
+    types."""
+    run = as_run(run)
+    with run.samples_db() as db:
         db.row_factory = sqlite3.Row
         try:
             total = db.execute("select count(*) from samples").fetchone()[0]
         except sqlite3.DatabaseError as err:
             raise RunFileError(
-                f"{path} is not a usable SQLite database ({err}); restore it from a backup, "
-                "or move it away and rerun the run's command to rebuild it from the checkpoints"
+                f"{run}/{SAMPLES_DB} is not a usable SQLite database ({err}); restore it from a "
+                "backup, or move it away and rerun the run's command to rebuild it from the "
+                "checkpoints"
             ) from None
         figures = {
-            "run": str(run_dir),
+            "run": str(run),
             "total": total,
             "by_status": status_counts(db),
             "by_reason": rows(
@@ -84,6 +85,7 @@ def run_stats(run_dir: str | Path) -> dict[str, Any]:
                         from ({CALLS})"""
                 ).fetchone()
             ),
+            "endpoints": endpoint_figures(db),
             "criteria_per_instruction": distribution(
                 db,
                 """select json_array_length(criteria) from samples
@@ -97,7 +99,7 @@ def run_stats(run_dir: str | Path) -> dict[str, Any]:
                 ).fetchone()
             ),
         }
-        figures["config"] = read_config(run_dir)
+        figures["config"] = run.read_config()
         figures["warnings"] = warnings(db, figures)
         return figures
 
@@ -106,6 +108,20 @@ def run_stats(run_dir: str | Path) -> dict[str, Any]:
 _ACCEPTANCE = """count(*) as samples,
     sum(s.status = 'accepted') as accepted,
     round(avg(s.status = 'accepted'), 4) as rate"""
+
+
+def endpoint_figures(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Per server of a pool (calls that recorded an `endpoint`): its calls, the tries
+    that failed there and were retried (`errors`), its tokens and latency."""
+    return rows(
+        db,
+        f"""select endpoint, count(*) as calls, count(retried) as errors,
+               sum(prompt_tokens) as prompt_tokens,
+               sum(completion_tokens) as completion_tokens,
+               round(sum(latency_s), 3) as seconds,
+               round(avg(latency_s), 3) as mean_seconds
+            from ({CALLS}) where endpoint is not null group by endpoint order by endpoint""",
+    )
 
 
 def meta_costs(db: sqlite3.Connection) -> list[dict[str, Any]]:

@@ -8,9 +8,7 @@ statistics.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,76 +16,21 @@ from typing import Any
 
 from checkpoints.config import RunFileError
 from checkpoints.saver import FAST_COMMITS
+from checkpoints.tables import (
+    META_TABLES,
+    RETRIED_REASONS,
+    SAMPLE_COLUMNS,
+    decode,
+    meta_rows,
+    meta_tree,
+    sample_row,
+)
 
 SAMPLES_DB = "samples.db"
-STATUSES = ("accepted", "rejected", "failed")  # every finished sample has one
-# Failures a rerun tries again: not the model's doing. `unfinished` is a sample whose
-# graph stopped without a final status (it should not happen; if it does, it is redone).
-RETRIED_REASONS = ("llm_error", "unfinished")
-
-_COLUMNS = {
-    "id": str,
-    "position": int,
-    "domain": str,
-    "request": str,
-    "scenario": str,
-    "status": str,
-    "reason": str,
-    "constraints": str,
-    "checks": str,
-    "dropped_constraints": str,
-    "instruction": str,
-    "response": str,
-    "criteria": str,
-    "verdicts": str,
-    "attempts": int,
-    "refine_rounds": int,
-    "unresolved_conflict": int,
-    "llm_calls": int,
-    "prompt_tokens": int,
-    "completion_tokens": int,
-    "llm_seconds": float,
-    "error": str,
-    "state": str,
-    "finished_at": float,
-}
 _UPSERT = (
-    f"insert or replace into samples ({', '.join(_COLUMNS)}) "
-    f"values ({', '.join('?' for _ in _COLUMNS)})"
+    f"insert or replace into samples ({', '.join(SAMPLE_COLUMNS)}) "
+    f"values ({', '.join('?' for _ in SAMPLE_COLUMNS)})"
 )
-JSON_COLUMNS = ("constraints", "checks", "dropped_constraints", "criteria", "verdicts", "state")
-
-
-def sample_row(sample: dict[str, Any], state: dict[str, Any], error: str = "") -> dict[str, Any]:
-    """Flatten a final graph state into a samples row (lists as JSON text)."""
-    attempts = state.get("attempts", [])
-    # the response kept: the one that passed, else the last one tried
-    chosen = next((a for a in attempts if a["passed"]), attempts[-1] if attempts else None)
-    calls = state.get("llm_calls", [])
-    status = state.get("status") or "failed"
-    reason = state.get("reason") or ("llm_error" if error else "unfinished")
-    return {
-        **sample,
-        "status": status,
-        "reason": reason,
-        "constraints": json.dumps(state.get("constraints", [])),
-        "checks": json.dumps(chosen.get("checks", []) if chosen else []),
-        "dropped_constraints": json.dumps(state.get("dropped_constraints", [])),
-        "instruction": state.get("instruction", ""),
-        "response": chosen["response"] if chosen else state.get("response", ""),
-        "criteria": json.dumps(state.get("criteria", [])),
-        "verdicts": json.dumps(chosen["verdicts"] if chosen else []),
-        "attempts": attempts[-1]["attempt"] if attempts else 0,
-        "refine_rounds": sum(1 for c in calls if c["node"] == "refine"),
-        "unresolved_conflict": int(bool(state.get("unresolved_conflict"))),
-        "llm_calls": len(calls),
-        "prompt_tokens": sum(c["prompt_tokens"] for c in calls),
-        "completion_tokens": sum(c["completion_tokens"] for c in calls),
-        "llm_seconds": round(sum(c["latency_s"] for c in calls), 3),
-        "error": error,
-        "state": json.dumps(state),
-        "finished_at": time.time(),
-    }
 
 
 class SampleStore:
@@ -101,9 +44,9 @@ class SampleStore:
             self.samples = self.db.table("samples")  # reads the schema: the first read
             self.db.conn.executescript(FAST_COMMITS)  # a row per finished sample, many a second
             if not self.samples.exists():
-                self.samples.create(_COLUMNS, pk="id")
+                self.samples.create(SAMPLE_COLUMNS, pk="id")
                 self.samples.create_index(["status", "reason"])
-            for name, kind in _COLUMNS.items():  # a run made before a column was added
+            for name, kind in SAMPLE_COLUMNS.items():  # a run made before a column was added
                 if name not in self.samples.columns_dict:
                     self.samples.add_column(name, kind)
         except sqlite3.DatabaseError as err:
@@ -117,7 +60,7 @@ class SampleStore:
         one prepared statement and a commit, many a second."""
         row = sample_row(sample, state, error)
         with self.db.conn:
-            self.db.conn.execute(_UPSERT, [row.get(name) for name in _COLUMNS])
+            self.db.conn.execute(_UPSERT, [row.get(name) for name in SAMPLE_COLUMNS])
         return row
 
     def finished_ids(self) -> set[str]:
@@ -143,75 +86,23 @@ class SampleStore:
         return Counter(dict(self.db.execute(sql).fetchall()))
 
     def save_meta(self, state: dict[str, Any]) -> None:
-        """The meta graph's result as tables: domains, requests and scenarios (with their
-        parent links), and one meta_calls row per list-generating call."""
+        """The meta graph's result as the meta tables (replacing earlier ones)."""
         with self.db.conn:
-            for name in ("domains", "requests", "scenarios", "meta_calls", "meta_llm_calls"):
+            for name, rows in meta_rows(state).items():
                 self.db[name].drop(ignore=True)
-            text, number = str, int
-            self.db["domains"].create({"position": number, "domain": text}, pk="position")
-            self.db["domains"].insert_all(
-                {"position": i, "domain": d} for i, d in enumerate(state["domains"])
-            )
-            columns = {"position": number, "domain": text, "request": text}
-            self.db["requests"].create(columns, pk="position")
-            self.db["requests"].insert_all(
-                {"position": i, **r} for i, r in enumerate(state["requests"])
-            )
-            columns = {
-                "id": text,
-                "position": number,
-                "domain": text,
-                "request": text,
-                "scenario": text,
-            }
-            self.db["scenarios"].create(columns, pk="id")
-            self.db["scenarios"].insert_all(
-                {"position": i, **s} for i, s in enumerate(state["scenarios"])
-            )
-            calls = [
-                {
-                    "stage": stage,
-                    "task": json.dumps(b["key"]),
-                    "kept": b["kept"],
-                    "dropped": json.dumps(b["dropped"]),
-                }
-                for stage in ("domain", "request", "scenario")
-                for b in state.get(f"{stage}_batches", [])
-            ]
-            columns = {"stage": text, "task": text, "kept": number, "dropped": text}
-            self.db["meta_calls"].create(columns)
-            self.db["meta_calls"].insert_all(calls)
-            # what the meta stages cost: one row per LLM call, retried tries included
-            columns = {
-                "node": text,
-                "prompt_tokens": number,
-                "completion_tokens": number,
-                "latency_s": float,
-            }
-            self.db["meta_llm_calls"].create(columns)
-            self.db["meta_llm_calls"].insert_all(
-                {k: call.get(k, 0) for k in columns} for call in state.get("llm_calls", [])
-            )
+                columns, pk = META_TABLES[name]
+                self.db[name].create(columns, pk=pk)
+                self.db[name].insert_all(rows)
 
     def meta_overview(self) -> dict[str, Any] | None:
         """The meta stages' result as domain -> request -> scenarios, and the items the
         list parser dropped, per stage and reason; None before any meta run."""
         if not self.db["scenarios"].exists():
             return None
-        tree: dict[str, dict[str, list[str]]] = {}
-        for row in self.db["domains"].rows_where(order_by="position"):
-            tree[row["domain"]] = {}
-        for row in self.db["requests"].rows_where(order_by="position"):
-            tree.setdefault(row["domain"], {})[row["request"]] = []
-        for row in self.db["scenarios"].rows_where(order_by="position"):
-            tree[row["domain"]].setdefault(row["request"], []).append(row["scenario"])
-        dropped: Counter = Counter()
-        for call in self.db["meta_calls"].rows:
-            for reason, count in json.loads(call["dropped"]).items():
-                dropped[f"{call['stage']}: {reason}"] += count
-        return {"tree": tree, "dropped": dict(dropped)}
-
-
-def decode(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: json.loads(v) if k in JSON_COLUMNS and v else v for k, v in row.items()}
+        ordered = {"order_by": "position"}
+        return meta_tree(
+            self.db["domains"].rows_where(**ordered),
+            self.db["requests"].rows_where(**ordered),
+            self.db["scenarios"].rows_where(**ordered),
+            self.db["meta_calls"].rows,
+        )

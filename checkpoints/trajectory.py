@@ -80,13 +80,14 @@ def unrecorded_samples(graph: CompiledStateGraph, recorded: set[str]) -> list[di
     graph run through the Python API, or a sample in flight. Their status is their final
     one, or `failed`/`unfinished` while they have none."""
     from checkpoints.saver import META_THREAD
-    from checkpoints.store import decode, sample_row
+    from checkpoints.tables import decode, sample_row
 
-    saver = graph.checkpointer
+    sql = "select distinct thread_id from checkpoints"
+    found = graph.checkpointer.conn.execute(sql).fetchall()  # SQLite tuples, psycopg dicts
     threads = [
-        row[0]
-        for row in saver.conn.execute("select distinct thread_id from checkpoints").fetchall()
-        if row[0] not in recorded and row[0] != META_THREAD
+        thread
+        for thread in (row["thread_id"] if isinstance(row, dict) else row[0] for row in found)
+        if thread not in recorded and thread != META_THREAD
     ]
     rows = []
     for thread in threads:

@@ -15,12 +15,13 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
-from checkpoints import SampleStore, open_async_checkpointer
+from checkpoints.runs import Run, as_run
 from checkpoints.saver import META_THREAD
-from checkpoints.store import STATUSES
+from checkpoints.tables import STATUSES
 from graph.meta_graph import build_meta_graph
 from graph.sample_graph import build_sample_graph
 from graph.scenarios import Scenario, make_scenario
@@ -42,17 +43,49 @@ def size_node_pool(workers: int) -> None:
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=workers))
 
 
+async def advance(graph: Any, thread_id: str, start: dict[str, str]) -> tuple[dict, str]:
+    """Run one sample's thread to its end: from its last checkpoint when it has one (None
+    input), else from `start`. Returns its final state and, when it failed on an
+    exception, the error (the backend gone, or the machine's trouble, stop the run).
+
+    Every thread without a final status runs. Not `snapshot.next`: a kill after a step's
+    writes were saved but before the next checkpoint leaves it empty on an unfinished
+    thread, and ainvoke(None) applies those writes and carries on."""
+    config = {"configurable": {"thread_id": thread_id}}
+    snapshot = await graph.aget_state(config)
+    state, error = snapshot.values, ""
+    try:
+        if not state.get("status"):
+            begin = None if snapshot.values else start
+            state = await graph.ainvoke(begin, config, durability="sync")
+    except FATAL_ERRORS + ENVIRONMENT_ERRORS:
+        raise
+    except Exception as err:  # one sample's trouble is recorded, not fatal
+        error = f"{type(err).__name__}: {err}"[:500]
+        state = (await graph.aget_state(config)).values
+    return state, error
+
+
 async def run_samples(
-    run_dir: str | Path,
+    run: Run | str | Path,
     llm: LLM,
     scenarios: Sequence[Scenario],
     settings: SampleSettings,
     concurrency: int = 1,
     progress: bool = True,
+    lease_s: float = 60.0,
 ) -> Counter:
-    """Run every unfinished scenario; return the run's counts by status."""
-    run_dir = Path(run_dir)
-    store = SampleStore(run_dir)
+    """Run every unfinished scenario; return the run's counts by status.
+
+    A run in a directory works through the list here. A run in PostgreSQL queues the
+    scenarios and works its queue with the other workers of the run (`graph.worker`)."""
+    run = as_run(run)
+    if run.shared:
+        from graph.worker import work
+
+        run.store().enqueue([{"position": i, **s.to_dict()} for i, s in enumerate(scenarios)])
+        return await work(run, llm, settings, concurrency, progress, lease_s)
+    store = run.store()
     finished = store.finished_ids()
     todo = [(i, s) for i, s in enumerate(scenarios) if s.id not in finished]
     size_node_pool(2 * concurrency)  # a sample runs answer and decompose at once
@@ -68,33 +101,18 @@ async def run_samples(
         disable=not progress,
         unit="sample",
         desc="samples",
-        postfix=tally(counts),  # from the first line: the samples done are counted
+        postfix=tally(counts, llm),  # from the first line: the samples done are counted
     )
-    async with open_async_checkpointer(run_dir) as saver:
+    async with run.async_checkpointer() as saver:
         graph = build_sample_graph(llm, settings, saver)
 
         async def one(position: int, scenario: Scenario) -> None:
             async with semaphore:
-                config = {"configurable": {"thread_id": scenario.id}}
-                snapshot = await graph.aget_state(config)
-                state, error = snapshot.values, ""
-                # Every thread without a final status runs, from its last checkpoint when it
-                # has one (None input). Not `snapshot.next`: a kill after a step's writes
-                # were saved but before the next checkpoint leaves it empty on an unfinished
-                # thread, and ainvoke(None) applies those writes and carries on.
-                start = None if snapshot.values else scenario.as_input()
-                try:
-                    if not state.get("status"):
-                        state = await graph.ainvoke(start, config, durability="sync")
-                except FATAL_ERRORS + ENVIRONMENT_ERRORS:
-                    raise
-                except Exception as err:  # one sample's trouble is recorded, not fatal
-                    error = f"{type(err).__name__}: {err}"[:500]
-                    state = (await graph.aget_state(config)).values
+                state, error = await advance(graph, scenario.id, scenario.as_input())
                 row = store.record({"position": position, **scenario.to_dict()}, state, error)
                 counts[row["status"]] += 1
                 # before update(), which draws the line: its counts then match its position
-                bar.set_postfix_str(tally(counts), refresh=False)
+                bar.set_postfix_str(tally(counts, llm), refresh=False)
                 bar.update()
 
         tasks = [asyncio.create_task(one(i, s)) for i, s in todo]
@@ -107,9 +125,13 @@ async def run_samples(
     return store.counts()
 
 
-def tally(counts: Counter) -> str:
-    """The progress bar's counts, in the summary's order and with its statuses."""
-    return ", ".join(f"{status}={counts[status]}" for status in STATUSES)
+def tally(counts: Counter, llm: LLM | None = None) -> str:
+    """The progress bar's counts, in the summary's order and with its statuses; then, on
+    a pool of servers, its state: endpoints up and requests in flight against the limit
+    it has adapted to (`PooledLLM.status`)."""
+    line = ", ".join(f"{status}={counts[status]}" for status in STATUSES)
+    pool_status = getattr(llm, "status", None)
+    return f"{line}; {pool_status()}" if pool_status else line
 
 
 def draw_scenarios(scenarios: Sequence[Scenario], count: int, seed: int) -> list[Scenario]:
@@ -131,22 +153,23 @@ META_PROGRESS = {
 
 
 async def run_meta(
-    run_dir: str | Path,
+    run: Run | str | Path,
     llm: LLM,
     settings: MetaSettings,
     concurrency: int = 1,
     progress: bool = False,
 ) -> list[Scenario]:
     """Run (or resume, or reuse) the meta graph as the run's thread "meta"; its result
-    lands in the run's domains, requests and scenarios tables."""
-    run_dir = Path(run_dir)
+    lands in the run's domains, requests and scenarios tables. (In PostgreSQL one process
+    runs it at a time: the others wait for it.)"""
+    run = as_run(run)
     size_node_pool(concurrency)
     config = {"configurable": {"thread_id": META_THREAD}}
     bar = tqdm(disable=not progress, unit="call", desc="meta")
-    async with open_async_checkpointer(run_dir) as saver:
+    async with run.async_checkpointer() as saver, run.exclusive("meta"):
         graph = build_meta_graph(llm, settings, saver)
         snapshot = await graph.aget_state(config)
-        if not snapshot.values or snapshot.next:
+        if "scenarios" not in snapshot.values:  # not `next`: see `advance`
             start = None if snapshot.values else {}
             updates = graph.astream(start, config, durability="sync", stream_mode="updates")
             async for update in updates:  # one per finished task: show which stage runs
@@ -156,5 +179,5 @@ async def run_meta(
                         bar.update()
         bar.close()
         state = (await graph.aget_state(config)).values
-    SampleStore(run_dir).save_meta(state)
+    run.store().save_meta(state)
     return [make_scenario(s["request"], s["scenario"], s["domain"]) for s in state["scenarios"]]

@@ -128,6 +128,12 @@ class SampleSettings:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self) | {"types": list(self.types)}
 
+    @classmethod
+    def from_dict(cls, saved: dict[str, Any]) -> SampleSettings:
+        """The settings a run recorded (fields it did not record keep their defaults)."""
+        known = {k: v for k, v in saved.items() if k in cls.__dataclass_fields__}
+        return cls(**known | {"types": tuple(known.get("types", ()))})
+
 
 MAX_KEPT_REPLY = 2000  # characters of an unreadable reply kept as evidence
 

@@ -42,3 +42,25 @@ def run_graph():
         return graph.invoke(INPUT, CONFIG), llm, graph
 
     return run
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """A real PostgreSQL server for the session; the tests that need it are skipped, with
+    the reason, where PostgreSQL or psycopg is not installed."""
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
+    pytest.importorskip("langgraph.checkpoint.postgres", reason="langgraph-checkpoint-postgres")
+    from postgres_server import binaries, postgres_server
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL is not installed: apt-get install postgresql")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_run(postgres_server_url):
+    """The URL of a fresh database: a new run in PostgreSQL."""
+    from postgres_server import new_database
+
+    return new_database(postgres_server_url)

@@ -40,8 +40,14 @@ class Request:
 class FakeOpenAI(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, reply: Reply, models: tuple[str, ...] = ("tiny",), latency_s: float = 0):
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(
+        self,
+        reply: Reply,
+        models: tuple[str, ...] = ("tiny",),
+        latency_s: float = 0,
+        port: int = 0,  # 0: any free port; a given one to restart a server where it was
+    ):
+        super().__init__(("127.0.0.1", port), _Handler)
         self.reply, self.models, self.latency_s = reply, models, latency_s
         self.requests: list[Request] = []
         self.lock = threading.Lock()

@@ -79,15 +79,23 @@ def test_embedded_model_run_inspect_export(tmp_path):
     listing = decif("inspect", "--run", run)
     assert all(row["id"] in listing.stdout for row in rows)
 
+    # The 135M model writes weak data: a short run may accept nothing. Then the export must
+    # refuse and write nothing; else every record is an accepted row, verbatim.
     out = tmp_path / "data" / "decif.jsonl"
-    assert decif("export", "--run", run, "--out", out).returncode == 0
-    records = [json.loads(line) for line in out.read_text().splitlines()]
+    exported = decif("export", "--run", run, "--out", out)
     accepted = [r for r in rows if r["status"] == "accepted"]
-    assert len(records) == len(accepted)
-    for record, row in zip(records, accepted, strict=True):
-        assert record["messages"][0] == {"role": "user", "content": row["instruction"]}
-        assert record["messages"][1] == {"role": "assistant", "content": row["response"]}
-    assert "decif" in json.loads((out.parent / "dataset_info.json").read_text())
+    if not accepted:
+        assert exported.returncode == 2
+        assert "nothing to export as llamafactory: no sample was accepted" in exported.stderr
+        assert not out.exists() and not (out.parent / "dataset_info.json").exists()
+    else:
+        assert exported.returncode == 0, exported.stderr
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        assert len(records) == len(accepted)
+        for record, row in zip(records, accepted, strict=True):
+            assert record["messages"][0] == {"role": "user", "content": row["instruction"]}
+            assert record["messages"][1] == {"role": "assistant", "content": row["response"]}
+        assert "decif" in json.loads((out.parent / "dataset_info.json").read_text())
 
     # the run report's figures are the samples table's, recomputed here in plain SQL
     figures = run_stats(run)

@@ -29,6 +29,7 @@ from graph.cli import cli
 KILL_AFTER_WRITES_DRIVER = """
 import asyncio, os, signal, sys
 from contextlib import asynccontextmanager
+import checkpoints.runs
 import graph.runner
 from checkpoints import open_async_checkpointer
 from conftest import NO_COMMAS
@@ -49,7 +50,7 @@ async def dying_checkpointer(run_dir):
         yield saver
 
 if sys.argv[1:] == ["--kill"]:
-    graph.runner.open_async_checkpointer = dying_checkpointer
+    checkpoints.runs.open_async_checkpointer = dying_checkpointer
 llm = ScriptedLLM(per_sample_script(), log_path={log!r})
 asyncio.run(graph.runner.run_samples({run!r}, llm, SCENARIOS, NO_COMMAS, progress=False))
 """
@@ -190,8 +191,8 @@ def test_extending_a_pipeline_run_says_its_export_is_stale(tmp_path, monkeypatch
     result = decif_run(run_dir, write_scenarios(tmp_path / "more.jsonl"), "--extend")
     assert result.exit_code == 0, result.output
     assert (
-        f"note: {run_dir}/export was written by decif pipeline before these samples; "
-        f"refresh it with decif export --run {run_dir}"
+        f"note: {run_dir}/export/decif.jsonl was written by decif pipeline before these "
+        f"samples; refresh it with decif export --run {run_dir}"
     ) in result.stderr
 
 

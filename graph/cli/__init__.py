@@ -9,7 +9,7 @@ import click
 
 from graph.cli.catalogue import constraints
 from graph.cli.common import DecifGroup
-from graph.cli.generate import meta, pipeline, run
+from graph.cli.generate import meta, pipeline, run, worker
 from graph.cli.inspect import inspect
 from graph.cli.maintain import prune
 from graph.cli.output import draw_graph, export_command, stats
@@ -25,6 +25,7 @@ def cli() -> None:
     decif pipeline  the whole method: meta stages, samples, export, in one command
     decif meta      stages 1-3: domains -> requests -> scenarios
     decif run       scenarios -> instructions, responses, judgements (samples.db)
+    decif worker    help work a run in PostgreSQL, from any machine
     decif inspect   list samples, or follow one sample step by step
     decif export    accepted pairs -> LLaMA-Factory JSONL + dataset_info.json
     decif stats     a run's figures: text, JSON, or an offline HTML report
@@ -44,5 +45,6 @@ for command in (
     draw_graph,
     constraints,
     prune,
+    worker,
 ):
     cli.add_command(command)

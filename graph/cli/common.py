@@ -11,8 +11,7 @@ import asyncio
 import sqlite3
 import sys
 from collections import Counter
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,9 @@ from typing import Any
 import click
 
 from checkpoints.config import RunConfigError, RunFileError, check_same
-from checkpoints.lock import LOCK_FILE, RunLocked, run_lock
-from checkpoints.store import SAMPLES_DB, STATUSES
+from checkpoints.lock import RunLocked
+from checkpoints.store import SAMPLES_DB
+from checkpoints.tables import STATUSES
 from graph.scenarios import ScenarioError
 from nodes.llm import BackendError, make_llm
 from nodes.state import SMALL_META, MetaSettings
@@ -66,10 +66,13 @@ def _run_dir(ctx: click.Context) -> Path | None:
     return (ctx.obj or {}).get("run_dir")
 
 
-def open_llm(backend: str, model: str | None, base_url: str | None, **options: Any):
+def open_llm(
+    backend: str, model: str | None, base_url: str | tuple[str, ...] | None, **options: Any
+):
     """The backend the options ask for; only the options that backend takes reach it.
     Options missing or wrong for it are bad input (exit 2); a backend that cannot start
-    is an environment failure (exit 1)."""
+    is an environment failure (exit 1). Several base URLs make a pool of servers, whose
+    requests in flight `concurrency` bounds."""
     if backend == "openai" and not base_url:
         raise BadInput("the openai backend needs --base-url (e.g. http://localhost:8000/v1)")
     if backend == "vllm" and not model:
@@ -90,6 +93,8 @@ def open_llm(backend: str, model: str | None, base_url: str | None, **options: A
     chosen = {k: options[k] for k in takes if k in options}
     if backend == "vllm":
         chosen |= options.get("engine_args") or {}
+    if backend == "openai" and not isinstance(base_url, str):
+        chosen["max_in_flight"] = options.get("concurrency") or default_concurrency(backend)
     return make_llm(backend, model=model, base_url=base_url, **chosen)
 
 
@@ -98,47 +103,30 @@ def default_concurrency(backend: str) -> int:
     return 1 if backend == "llamacpp" else 64
 
 
-@contextmanager
-def writing(run_dir: Path, command: str) -> Iterator[None]:
-    """Create the run directory and hold its write lock: before any model is loaded or
-    server probed, so a run that cannot be written fails at once. A new run directory
-    that a failed start left with nothing in it is removed again."""
-    created = not run_dir.exists()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with run_lock(run_dir, command):
-            yield
-    except BaseException:
-        if created and [p.name for p in run_dir.iterdir()] == [LOCK_FILE]:
-            (run_dir / LOCK_FILE).unlink()
-            run_dir.rmdir()
-        raise
-
-
-def open_for_run(run_dir: Path, backend: str, model: str | None, base_url: str | None, **options):
+def open_for_run(run, backend: str, model: str | None, base_url: str | None, **options):
     """The backend for a run that may have been started before: refused when the run was
     made with another backend (checked before a model is loaded) or model (checked with
     the name the backend resolves, e.g. a server's default model)."""
-    same_model(run_dir, backend)
+    same_model(run, backend)
     llm = open_llm(backend, model, base_url, **options)
-    same_model(run_dir, backend, llm.name)
+    same_model(run, backend, llm.name)
     return llm
 
 
-def same_model(run_dir: Path, backend: str, llm_name: str | None = None) -> None:
+def same_model(run, backend: str, llm_name: str | None = None) -> None:
     """Refuse to resume a run with another backend or model: its samples would mix."""
     requested = {"backend": backend} | ({"llm": llm_name} if llm_name else {})
     check_same(
-        run_dir,
+        run,
         "model",
         "rerun with the same --backend and --model, or use a new --run",
         **requested,
     )
 
 
-def require_run(run_dir: Path) -> None:
-    if not (run_dir / SAMPLES_DB).exists() and not (run_dir / "checkpoints.db").exists():
-        raise BadInput(f"{run_dir} is not a decif run (no {SAMPLES_DB}); start one with decif run")
+def require_run(run) -> None:
+    if not run.exists():
+        raise BadInput(f"{run} is not a decif run (no {SAMPLES_DB}); start one with decif run")
 
 
 def execute(coroutine: Coroutine) -> Any:

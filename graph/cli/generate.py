@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from checkpoints.config import check_same, read_config, save_config
+from checkpoints.config import check_same
+from checkpoints.runs import Run
 from graph.cli.common import (
     BadInput,
     default_concurrency,
@@ -21,13 +22,13 @@ from graph.cli.common import (
     meta_settings,
     open_for_run,
     summary,
-    writing,
 )
 from graph.cli.options import (
     META_SIZES,
     META_SIZES_HELP,
     backend_options,
     base_model_option,
+    lease_option,
     meta_options,
     progress_option,
     run_dir_option,
@@ -76,12 +77,14 @@ def backend_record(backend: str, model: str | None, base_url: str | None, llm) -
     "(without it, a rerun must use the run's own file).",
 )
 @sample_options
+@lease_option
 @backend_options
 def run(
-    run_dir: Path,
+    run_dir: Run,
     scenarios: Path,
     limit: int | None,
     extend: bool,
+    lease: float,
     progress: bool,
     backend: str,
     model: str | None,
@@ -95,16 +98,18 @@ def run(
     Each scenario is one LangGraph thread, checkpointed in RUN/checkpoints.db; each
     finished sample becomes a row of RUN/samples.db. Run the same command again to
     resume: finished samples are skipped, interrupted ones continue from their last
-    checkpoint. Only one command writes to a run at a time.
+    checkpoint. Only one command writes to a run in a directory at a time; a run in
+    PostgreSQL (--run postgresql://...) queues the scenarios, and `decif worker` on any
+    machine helps work them.
     """
     from graph.runner import run_samples
 
     settings = sample_settings(seed, **options)
     items = load_scenarios(scenarios)
     source = {"file": str(scenarios), "digest": digest(items), "count": len(items)}
-    with writing(run_dir, "decif run"):
+    with run_dir.writing("decif run"):
         check_same(run_dir, "settings", SAME_OPTIONS, settings=settings)
-        config = read_config(run_dir)
+        config = run_dir.read_config()
         sources = config.get("scenarios", [])
         known = [s for s in sources if s.get("digest") == source["digest"]]
         if sources and not known and not extend:
@@ -113,22 +118,29 @@ def run(
                 "that file, add --extend to add these scenarios to the run, or use a new --run",
                 param_hint="--scenarios",
             )
-        llm = open_for_run(run_dir, backend, model, base_url, **options)
-        save_config(
-            run_dir,
+        concurrency = concurrency or default_concurrency(backend)
+        llm = open_for_run(run_dir, backend, model, base_url, concurrency=concurrency, **options)
+        run_dir.save_config(
             settings=settings,
             **backend_record(backend, model, base_url, llm),
             scenarios=with_source(sources, source),
         )
         if extend and "samples" in config:
             click.echo(
-                f"note: {run_dir}/export was written by decif pipeline before these samples; "
+                f"note: {default_export(run_dir)} was written by decif pipeline before these "
+                "samples; "
                 f"refresh it with decif export --run {run_dir}",
                 err=True,
             )
-        concurrency = concurrency or default_concurrency(backend)
-        counts = execute(run_samples(run_dir, llm, items[:limit], settings, concurrency, progress))
+        counts = execute(
+            run_samples(run_dir, llm, items[:limit], settings, concurrency, progress, lease)
+        )
     click.echo(f"{run_dir}: {summary(counts)}")
+
+
+def default_export(run) -> Path:
+    """RUN/export/decif.jsonl, or ./export/decif.jsonl for a run in a database."""
+    return (getattr(run, "path", None) or Path(".")) / "export" / "decif.jsonl"
 
 
 def with_source(sources: list[dict], source: dict) -> list[dict]:
@@ -155,7 +167,7 @@ def describe(sources: list[dict]) -> str:
 @progress_option
 @backend_options
 def meta(
-    run_dir: Path,
+    run_dir: Run,
     out: Path | None,
     progress: bool,
     backend: str,
@@ -172,24 +184,24 @@ def meta(
     requests, scenarios (with their parent links) and meta_calls (what each call yielded
     and dropped, and why).
     """
-    from checkpoints import SampleStore
     from graph.runner import run_meta
     from graph.scenarios import write_scenarios
 
     sizes = {k: options.pop(k) for k in META_SIZES}
     settings = meta_settings(backend, seed, **sizes)
-    with writing(run_dir, "decif meta"):
+    with run_dir.writing("decif meta"):
         check_same(run_dir, "settings", SAME_OPTIONS, meta=settings)
-        llm = open_for_run(run_dir, backend, model, base_url, **options)
-        save_config(run_dir, meta=settings, **backend_record(backend, model, base_url, llm))
         concurrency = concurrency or default_concurrency(backend)
+        llm = open_for_run(run_dir, backend, model, base_url, concurrency=concurrency, **options)
+        run_dir.save_config(meta=settings, **backend_record(backend, model, base_url, llm))
         scenarios = execute(run_meta(run_dir, llm, settings, concurrency, progress))
     if out:
         write_scenarios(scenarios, out)
-    db = SampleStore(run_dir).db
+    tree = run_dir.store().meta_overview()["tree"]
+    requests = sum(len(r) for r in tree.values())
     click.echo(
-        f"{run_dir}: {db['domains'].count} domains, {db['requests'].count} "
-        f"requests, {len(scenarios)} scenarios" + (f" -> {out}" if out else "")
+        f"{run_dir}: {len(tree)} domains, {requests} requests, {len(scenarios)} scenarios"
+        + (f" -> {out}" if out else "")
     )
 
 
@@ -213,7 +225,7 @@ def meta(
 @base_model_option
 @backend_options
 def pipeline(
-    run_dir: Path,
+    run_dir: Run,
     samples: int,
     progress: bool,
     out: Path | None,
@@ -232,34 +244,77 @@ def pipeline(
     Every stage is checkpointed in RUN: kill it at any point and run the same command
     again to go on where it stopped.
     """
-    from checkpoints import SampleStore
     from graph.cli.output import export_run
     from graph.runner import draw_scenarios, run_meta, run_samples
 
     sizes = {k: options.pop(k) for k in META_SIZES}
     meta_ = enough_for(meta_settings(backend, seed, **sizes), samples)
     settings = sample_settings(seed, **options)
-    with writing(run_dir, "decif pipeline"):
+    with run_dir.writing("decif pipeline"):
         check_same(run_dir, "settings", SAME_OPTIONS, meta=meta_, settings=settings)
-        llm = open_for_run(run_dir, backend, model, base_url, **options)
-        sources = read_config(run_dir).get("scenarios", [])
-        save_config(
-            run_dir,
+        concurrency = concurrency or default_concurrency(backend)
+        llm = open_for_run(run_dir, backend, model, base_url, concurrency=concurrency, **options)
+        sources = run_dir.read_config().get("scenarios", [])
+        run_dir.save_config(
             meta=meta_,
             settings=settings,
             **backend_record(backend, model, base_url, llm),
             samples=samples,
             scenarios=with_source(sources, {"source": "decif meta"}),
         )
-        concurrency = concurrency or default_concurrency(backend)
         scenarios = execute(run_meta(run_dir, llm, meta_, concurrency, progress))
         click.echo(f"meta: {len(scenarios)} scenarios", err=True)
         drawn = draw_scenarios(scenarios, samples, seed)
         counts = execute(run_samples(run_dir, llm, drawn, settings, concurrency, progress))
-        out = out or run_dir / "export" / "decif.jsonl"
+        out = out or default_export(run_dir)
         try:
-            exported = export_run(SampleStore(run_dir), out, "llamafactory", None, base_model)
+            exported = export_run(run_dir, out, "llamafactory", None, base_model)
         except BadInput as err:  # the run succeeded; it only has nothing to train on yet
             click.echo(f"note: {err.message}", err=True)
             exported = 0
     click.echo(f"{run_dir}: {summary(counts)}; {exported} pairs -> {out}")
+
+
+@click.command()
+@run_dir_option
+@lease_option
+@progress_option
+@backend_options
+def worker(
+    run_dir: Run,
+    lease: float,
+    progress: bool,
+    backend: str,
+    model: str | None,
+    base_url: str | None,
+    concurrency: int | None,
+    seed: int,
+    **options,
+) -> None:
+    """Work a PostgreSQL run beside its other workers, on this machine's backend.
+
+    Claims unfinished samples of the run (leases, renewed while it works), works them,
+    and claims more until none is left open; a worker that dies has its samples taken
+    over by the others once its leases lapse (--lease), each resumed from its last
+    checkpoint. The run's settings and model are those `decif run --run URL --scenarios
+    FILE` started it with: the worker's backend must serve the same model.
+    """
+    from graph.worker import work
+
+    if not run_dir.shared:
+        raise BadInput(
+            f"decif worker works on a run in PostgreSQL (--run postgresql://...); {run_dir} "
+            "is a directory, which one command writes at a time: use decif run"
+        )
+    config = run_dir.read_config()
+    if "settings" not in config:
+        raise BadInput(
+            f"{run_dir} has no samples to work yet: start it with decif run --run URL "
+            "--scenarios FILE (on any machine)"
+        )
+    settings = SampleSettings.from_dict(config["settings"])
+    with run_dir.writing("decif worker"):
+        concurrency = concurrency or default_concurrency(backend)
+        llm = open_for_run(run_dir, backend, model, base_url, concurrency=concurrency, **options)
+        counts = execute(work(run_dir, llm, settings, concurrency, progress, lease))
+    click.echo(f"{run_dir}: {summary(counts)}")

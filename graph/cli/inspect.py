@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
-from pathlib import Path
 from typing import Any
 
 import click
 
+from checkpoints.runs import Run
 from checkpoints.saver import CHECKPOINTS_DB
-from checkpoints.store import SAMPLES_DB, STATUSES
+from checkpoints.store import SAMPLES_DB
+from checkpoints.tables import STATUSES
 from graph.cli.common import require_run, summary
 from graph.cli.options import run_dir_option
 
@@ -24,7 +25,7 @@ from graph.cli.options import run_dir_option
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def inspect(
-    run_dir: Path, sample_id: str | None, status: str | None, show_meta: bool, as_json: bool
+    run_dir: Run, sample_id: str | None, status: str | None, show_meta: bool, as_json: bool
 ) -> None:
     """List a run's samples, or show one sample's trajectory.
 
@@ -34,17 +35,17 @@ def inspect(
     wrote, tokens and latency. With --meta: the scenario tree the meta stages made, and
     what their parser dropped.
     """
-    from checkpoints import SampleStore, open_checkpointer
     from checkpoints.trajectory import trajectory, unrecorded_samples
     from graph.sample_graph import build_sample_graph
 
     require_run(run_dir)
-    store = SampleStore(run_dir) if (run_dir / SAMPLES_DB).exists() else None
+    local = getattr(run_dir, "path", None)  # a run in a directory may lack one database
+    store = run_dir.store() if not local or (local / SAMPLES_DB).exists() else None
     if show_meta:
         print_meta(store, run_dir, as_json)
         return
-    has_checkpoints = (run_dir / CHECKPOINTS_DB).exists()
-    with open_checkpointer(run_dir) if has_checkpoints else nullcontext() as saver:
+    has_checkpoints = not local or (local / CHECKPOINTS_DB).exists()
+    with run_dir.checkpointer() if has_checkpoints else nullcontext() as saver:
         graph = build_sample_graph(llm=None, checkpointer=saver)
         rows = list(store.rows()) if store else []
         if saver is not None:
@@ -118,7 +119,7 @@ def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool)
             click.echo(f"  {line}")
 
 
-def print_meta(store, run_dir: Path, as_json: bool) -> None:
+def print_meta(store, run_dir: Run, as_json: bool) -> None:
     overview = store.meta_overview() if store else None
     if overview is None:
         raise click.ClickException(f"{run_dir} has no meta stages yet; run decif meta or pipeline")

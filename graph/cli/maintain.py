@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from checkpoints.lock import run_lock
-from graph.cli.common import require_run
+from checkpoints.runs import Run
+from graph.cli.common import BadInput, require_run
 from graph.cli.options import run_dir_option
 
 
 @click.command()
 @run_dir_option
-def prune(run_dir: Path) -> None:
+def prune(run_dir: Run) -> None:
     """Drop the step-by-step checkpoints of finished samples, then VACUUM.
 
     Each finished sample keeps its row in RUN/samples.db (with its final state: every
@@ -27,11 +25,14 @@ def prune(run_dir: Path) -> None:
     from checkpoints.prune import prune as prune_run
 
     require_run(run_dir)
-    with run_lock(run_dir, "decif prune"):
-        finished = len(finished_threads(run_dir))
-        before = run_size(run_dir)
-        dropped = prune_run(run_dir)
-        after = run_size(run_dir)
+    if run_dir.shared:
+        raise BadInput(f"decif prune works on a run in a directory; {run_dir} is a database")
+    with run_dir.writing("decif prune"):
+        path = run_dir.path
+        finished = len(finished_threads(path))
+        before = run_size(path)
+        dropped = prune_run(path)
+        after = run_size(path)
     per = (
         f" ({before / 1024 / finished:.1f} -> {after / 1024 / finished:.1f} KB per finished sample)"
         if finished

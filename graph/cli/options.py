@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -24,21 +23,62 @@ def stack(*options: Callable) -> Callable:
     return apply
 
 
-def remember_run(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
-    """Keep --run where the error handler can name it."""
+def remember_run(ctx: click.Context, param: click.Parameter, value: str | None):
+    """--run as a run (a directory, or a postgresql:// database), kept where the error
+    handler can name it."""
+    from checkpoints.runs import open_run
+
+    run = open_run(value) if value else None
     root = ctx.find_root()
-    root.obj = {**(root.obj or {}), "run_dir": value}
-    return value
+    root.obj = {**(root.obj or {}), "run_dir": run}
+    return run
 
 
 run_dir_option = click.option(
     "--run",
     "run_dir",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR|URL",
     callback=remember_run,
-    help="Run directory; created if missing, resumed if it exists.",
+    help="Run directory (created if missing, resumed if it exists), or a PostgreSQL "
+    "database, postgresql://USER@HOST/DB, that many workers share.",
 )
+
+
+BASE_URLS_FILE = "decif.base_urls_file"
+
+
+def read_base_urls_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """--base-urls-file: its URLs, kept in the context for --base-url to add."""
+    from pathlib import Path
+
+    from graph.cli.common import BadInput
+
+    if value is None:
+        return
+    try:
+        lines = Path(value).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise BadInput(f"cannot read --base-urls-file {value}: {err}") from None
+    urls = [u for u in (line.split("#", 1)[0].strip() for line in lines) if u]
+    if not urls:
+        raise BadInput(f"--base-urls-file {value} lists no URL (one per line, # for comments)")
+    ctx.meta[BASE_URLS_FILE] = urls
+
+
+def base_urls(given: tuple[str, ...], listed: list[str]) -> str | tuple[str, ...] | None:
+    """The endpoints of --base-url and --base-urls-file, each once: None, one URL as it
+    was given (the single-server client, recorded as before), or a tuple (a pool)."""
+    from graph.cli.common import BadInput
+
+    unique: dict[str, str] = {}
+    for url in (*given, *listed):
+        if not url.lower().startswith(("http://", "https://")):
+            raise BadInput(f"{url!r} is not an endpoint URL: give http://HOST:PORT/v1")
+        unique.setdefault(url.rstrip("/"), url)
+    urls = tuple(unique.values())
+    return urls[0] if len(urls) == 1 else urls or None
+
 
 backend_options = stack(
     click.option(
@@ -54,7 +94,24 @@ backend_options = stack(
         help="GGUF path (llamacpp), model name or directory (vllm), or served model "
         "name (openai; default: the server's first model).",
     ),
-    click.option("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1"),
+    click.option(
+        "--base-url",
+        multiple=True,
+        callback=lambda ctx, param, value: base_urls(value, ctx.meta.get(BASE_URLS_FILE, [])),
+        metavar="URL",
+        help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (openai). Repeat it "
+        "for a pool of servers of one model: each request goes to the least busy, in-flight "
+        "requests per server adapt to its latency, a server that fails is taken out and "
+        "probed again.",
+    ),
+    click.option(
+        "--base-urls-file",
+        metavar="FILE",
+        is_eager=True,  # read before --base-url, which adds them to its own
+        expose_value=False,
+        callback=read_base_urls_file,
+        help="More endpoints for the pool: one URL per line, # starts a comment (openai).",
+    ),
     click.option(
         "--timeout",
         type=click.FloatRange(min=1),
@@ -106,6 +163,15 @@ backend_options = stack(
     click.option(
         "--seed", type=int, default=0, show_default=True, help="Run seed: draws and sampling."
     ),
+)
+
+lease_option = click.option(
+    "--lease",
+    type=click.FloatRange(min=5),
+    default=60,
+    show_default=True,
+    help="Seconds a worker holds the samples it claimed without renewing them (a run in "
+    "PostgreSQL): a dead worker's samples go to the others this long after it died.",
 )
 
 progress_option = click.option(

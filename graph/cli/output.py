@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from checkpoints.files import write_atomic
+from checkpoints.runs import Run
 from graph.cli.common import BadInput, require_run
 from graph.cli.options import base_model_option, run_dir_option
 from graph.export import DATASET_INFO, FORMATS
@@ -44,7 +45,7 @@ GRAPHS = ("sample", "meta")
     'its own default there (qwen\'s: "You are Qwen, created by Alibaba Cloud...").',
 )
 def export_command(
-    run_dir: Path,
+    run_dir: Run,
     fmt: str,
     out: Path,
     name: str | None,
@@ -60,10 +61,9 @@ def export_command(
     and a GRPO run script (OUT-stem.verl.parquet, OUT-stem.grpo.sh) scored by decif's
     checkers. A format the run has no record for writes nothing and exits 2 saying why.
     """
-    from checkpoints import SampleStore
 
     require_run(run_dir)
-    done = run_export(SampleStore(run_dir), out, fmt, name, base_model, system_prompt)
+    done = run_export(run_dir, out, fmt, name, base_model, system_prompt)
     where = f" (dataset {done.dataset!r} in {out.parent / DATASET_INFO})" if done.dataset else ""
     click.echo(f"{done.count} {fmt} records -> {out}{where}")
     for path in done.files:
@@ -71,7 +71,7 @@ def export_command(
 
 
 def export_run(
-    store,
+    run,
     out: Path,
     fmt: str,
     name: str | None,
@@ -79,10 +79,10 @@ def export_run(
     system_prompt: str | None = None,
 ) -> int:
     """Export for a command that reports the count itself (`decif pipeline`)."""
-    return run_export(store, out, fmt, name, base_model, system_prompt).count
+    return run_export(run, out, fmt, name, base_model, system_prompt).count
 
 
-def run_export(store, out: Path, fmt: str, name: str | None, base_model: str, system_prompt):
+def run_export(run, out: Path, fmt: str, name: str | None, base_model: str, system_prompt):
     """The export, with every way it can fail as one line: exit 2 for what the user can
     change (nothing to export, a file where a folder belongs), 1 for the environment."""
     from graph.export import MissingExtra, NothingToExport, export
@@ -92,7 +92,7 @@ def run_export(store, out: Path, fmt: str, name: str | None, base_model: str, sy
     if fmt != "hf" and out.is_dir():
         raise BadInput(f"{out} is a folder: give --out a file name such as {out / 'data.jsonl'}")
     try:
-        done = export(store.rows(), out, fmt, name, base_model, system_prompt, store.path.parent)
+        done = export(run.store().rows(), out, fmt, name, base_model, system_prompt, run)
     except NothingToExport as err:
         raise BadInput(f"nothing to export as {fmt}: {err}") from None
     except MissingExtra as err:
@@ -165,7 +165,7 @@ def build_graph(name: str):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write a self-contained HTML report (plots, tables, the sample graph).",
 )
-def stats(run_dir: Path, as_json: bool, html_out: Path | None) -> None:
+def stats(run_dir: Run, as_json: bool, html_out: Path | None) -> None:
     """Summarise a run: what became of its samples, and what it cost.
 
     Counts by status and reason; acceptance by constraint type and by number of
@@ -184,6 +184,7 @@ def stats(run_dir: Path, as_json: bool, html_out: Path | None) -> None:
     from graph.drawing import draw
     from graph.report import html_report
 
-    page = html_report(figures, draw(build_graph("sample"), "svg"), f"decif stats: {run_dir.name}")
+    title = f"decif stats: {str(run_dir).rstrip('/').rsplit('/', 1)[-1]}"
+    page = html_report(figures, draw(build_graph("sample"), "svg"), title)
     write_atomic(html_out, page)
     click.echo(f"report -> {html_out}", err=as_json)

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from checkpoints.files import atomic_open, write_atomic
 from graph.export import ALIASES, DATASET_INFO, DEFAULT_BASE_MODEL
@@ -58,7 +59,7 @@ def export(
     name: str | None = None,
     base_model: str = DEFAULT_BASE_MODEL,
     system_prompt: str | None = None,
-    run_dir: str | Path | None = None,
+    run_dir: Any = None,
 ) -> Exported:
     """Write format `fmt` at `out` with what it needs beside it (see the module doc).
 
@@ -99,7 +100,7 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 
 
 def write_hf_folder(
-    out: Path, name: str, records: list[dict], run_dir: str | Path | None, system: str | None
+    out: Path, name: str, records: list[dict], run_dir: Any, system: str | None
 ) -> list[Path]:
     from checkpoints.stats import run_stats
 

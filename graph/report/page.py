@@ -160,6 +160,7 @@ def html_report(stats: dict[str, Any], graph_svg: str, title: str) -> str:
             ),
             wide=True,
         ),
+        _endpoints_section(stats.get("endpoints", [])),
         _section(
             "Refinement, attempts and criteria",
             plot(
@@ -262,6 +263,23 @@ def _numberlike(value: object) -> bool:
         return True
     text = str(value).rstrip("%")
     return text == "-" or text.replace(".", "", 1).isdigit()
+
+
+def _endpoints_section(endpoints: list[dict[str, Any]]) -> str:
+    """Per server of a pool; nothing for a run on one server."""
+    if len(endpoints) < 2:
+        return ""
+    columns = {  # heading: figure
+        "endpoint": "endpoint",
+        "calls": "calls",
+        "errors (retried)": "errors",
+        "prompt tokens": "prompt_tokens",
+        "completion tokens": "completion_tokens",
+        "seconds": "seconds",
+        "seconds / call": "mean_seconds",
+    }
+    table = _table(list(columns), [[e[k] for k in columns.values()] for e in endpoints])
+    return _section("Calls per endpoint", "", table, wide=True)
 
 
 def _acceptance_table(name: str, groups: list[dict], key: str) -> str:

@@ -59,7 +59,26 @@ def text_summary(stats: dict[str, Any]) -> str:
             f"  {n['node']:<20} {n['calls']:>6} {n['prompt_tokens']:>9} "
             f"{n['completion_tokens']:>11} {n['seconds']:>9.1f} {per_call:>7.2f}"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + _endpoint_lines(stats.get("endpoints", [])))
+
+
+def _endpoint_lines(endpoints: list[dict[str, Any]]) -> list[str]:
+    """Per server of a pool; nothing for a run on one server."""
+    if len(endpoints) < 2:
+        return []
+    width = max(len(e["endpoint"]) for e in endpoints)
+    lines = [
+        "",
+        "LLM calls per endpoint (errors: tries that failed there and were retried)",
+        f"  {'endpoint':<{width}} {'calls':>6} {'errors':>6} {'prompt':>9} {'completion':>11}"
+        f" {'s/call':>7}",
+    ]
+    lines += [
+        f"  {e['endpoint']:<{width}} {e['calls']:>6} {e['errors']:>6} {e['prompt_tokens']:>9}"
+        f" {e['completion_tokens']:>11} {e['mean_seconds']:>7.2f}"
+        for e in endpoints
+    ]
+    return lines
 
 
 def _acceptance_line(name: str, group: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ built, so importing this package costs no model runtime.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from nodes.llm.ask import ask, ask_json, ask_n
@@ -44,22 +45,32 @@ __all__ = [
 def make_llm(
     backend: str = "llamacpp",
     model: str | None = None,
-    base_url: str | None = None,
+    base_url: str | Sequence[str] | None = None,
     **options: Any,
 ) -> LLM:
-    """Build a backend from CLI-style options, with errors a user can act on."""
+    """Build a backend from CLI-style options, with errors a user can act on.
+
+    `base_url` (openai) is one URL or several: one is the single-server client as it
+    always was (`max_in_flight` is then the runner's to bound); several make a pool
+    (`nodes.llm.pool`) whose in-flight requests `max_in_flight` bounds."""
     if backend == "llamacpp":
         from nodes.llm.llamacpp import LlamaCppLLM
 
         return LlamaCppLLM(model_path=model, **options)
     if backend == "openai":
-        if not base_url:
+        urls = [base_url] if isinstance(base_url, str) else list(base_url or ())
+        if not urls:
             raise BackendError(
                 "the openai backend needs --base-url (e.g. http://localhost:8000/v1)"
             )
-        from nodes.llm.openai import OpenAILLM
+        if len(urls) == 1:
+            from nodes.llm.openai import OpenAILLM
 
-        return OpenAILLM(base_url=base_url, model=model, **options)
+            options.pop("max_in_flight", None)
+            return OpenAILLM(base_url=urls[0], model=model, **options)
+        from nodes.llm.pool import PooledLLM
+
+        return PooledLLM(urls, model=model, **options)
     if backend == "vllm":
         if not model:
             raise BackendError("the vllm backend needs --model (a Hugging Face model directory)")

@@ -54,16 +54,20 @@ class Completion:
     latency_s: float = 0.0
     tries: list[dict[str, Any]] = field(default_factory=list)
     more: list[str] = field(default_factory=list)  # the other samples of an n > 1 request
+    # the server that answered, when a pool of them could have (nodes.llm.pool)
+    endpoint: str | None = None
 
     def records(self, node: str) -> list[dict[str, Any]]:
         """The per-call accounting rows kept in the graph state: a row per retried try,
-        then this reply's."""
+        then this reply's (with its `endpoint` when one is set)."""
         final = {
             "node": node,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "latency_s": round(self.latency_s, 4),
         }
+        if self.endpoint is not None:
+            final["endpoint"] = self.endpoint
         return [{"node": node, **t} for t in self.tries] + [final]
 
 

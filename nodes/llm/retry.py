@@ -34,13 +34,21 @@ def with_retries(
     schema: dict | None,
     policy: RetryPolicy,
     transient: tuple[type[BaseException], ...],
+    *,
+    attempts: int | None = None,
+    delay: Callable[[int], float] | None = None,
 ) -> Completion:
     """Run `call` until it returns a usable reply, up to `policy.retries` more times.
 
     A transient exception on the last try is raised; an unusable reply on the last try
-    is returned as it is, for the node to record as malformed."""
+    is returned as it is, for the node to record as malformed. A caller with several
+    places to send a request (`nodes.llm.pool`) sets the number of `attempts` in all and
+    the `delay` before retry i: another server is tried at once, the same one after a
+    backoff."""
     tries: list[dict] = []
-    for retry in range(policy.retries):
+    attempts = policy.retries + 1 if attempts is None else attempts
+    delay = delay or policy.delay
+    for retry in range(attempts - 1):
         start = time.perf_counter()
         try:
             completion = call()
@@ -60,7 +68,8 @@ def with_retries(
                     what,
                 )
             )
-        time.sleep(policy.delay(retry))
+        if pause := delay(retry):
+            time.sleep(pause)
     completion = call()  # the last try: what it raises or returns stands
     completion.tries = tries
     return completion

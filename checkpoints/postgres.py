@@ -1,0 +1,215 @@
+"""A run in PostgreSQL: the same tables as a SQLite run, the run's config, and the work
+queue that lets many workers share one run.
+
+Workers claim samples with PostgreSQL's own row locking (`FOR UPDATE SKIP LOCKED`): a
+claim marks rows as leased by the worker until a deadline, which the worker pushes back
+while it works. A worker that dies stops renewing; once its leases lapse, the others
+claim its samples and resume each from its last checkpoint. A finished sample is written
+and marked done in one transaction, and only by the worker that holds its lease.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from checkpoints.tables import (
+    META_TABLES,
+    RETRIED_REASONS,
+    SAMPLE_COLUMNS,
+    decode,
+    meta_rows,
+    meta_tree,
+    sample_row,
+)
+
+_SQL_TYPES = {str: "text", int: "bigint", float: "double precision"}
+
+
+def _columns(columns: dict[str, type], pk: str | None) -> str:
+    return ", ".join(
+        f"{name} {_SQL_TYPES[kind]}{' primary key' if name == pk else ''}"
+        for name, kind in columns.items()
+    )
+
+
+SCHEMA = f"""
+create table if not exists samples ({_columns(SAMPLE_COLUMNS, "id")});
+create index if not exists samples_status on samples (status, reason);
+create table if not exists run_config (key text primary key, value text not null);
+create table if not exists queue (
+    id text primary key, position bigint, domain text, request text, scenario text,
+    done boolean not null default false, lease_owner text, lease_until timestamptz
+);
+create index if not exists queue_open on queue (done, position);
+"""
+_UPSERT = (
+    f"insert into samples ({', '.join(SAMPLE_COLUMNS)}) "
+    f"values ({', '.join('%s' for _ in SAMPLE_COLUMNS)}) on conflict (id) do update set "
+    + ", ".join(f"{c} = excluded.{c}" for c in SAMPLE_COLUMNS if c != "id")
+)
+
+
+class PostgresStore:
+    """The run's tables over one psycopg connection (autocommit; transactions where
+    several statements must hold together)."""
+
+    def __init__(self, url: str):
+        import psycopg
+        from psycopg.rows import dict_row
+
+        self.url = url
+        self.conn = psycopg.connect(url, autocommit=True, row_factory=dict_row)
+        with self.conn.transaction():
+            # one process creates the tables at a time (workers start together)
+            self.conn.execute("select pg_advisory_xact_lock(7301)")
+            self.conn.execute(SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- the samples table: what SampleStore offers, for a run in PostgreSQL
+
+    def record(self, sample: dict[str, Any], state: dict[str, Any], error: str = "") -> dict:
+        row = sample_row(sample, state, error)
+        self.conn.execute(_UPSERT, [row.get(name) for name in SAMPLE_COLUMNS])
+        return row
+
+    def finished_ids(self) -> set[str]:
+        sql = "select id from samples where not (reason = any(%s))"
+        return {r["id"] for r in self.conn.execute(sql, [list(RETRIED_REASONS)])}
+
+    def statuses(self) -> dict[str, str]:
+        return {r["id"]: r["status"] for r in self.conn.execute("select id, status from samples")}
+
+    def rows(self, status: str | None = None) -> Iterator[dict[str, Any]]:
+        where, args = ("where status = %s", [status]) if status else ("", [])
+        cursor = self.conn.cursor(name="rows")  # server-side: a big run is streamed
+        with self.conn.transaction(), cursor:
+            cursor.execute(f"select * from samples {where} order by position, id", args)
+            for row in cursor:
+                yield decode(row)
+
+    def get(self, sample_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute("select * from samples where id = %s", [sample_id]).fetchone()
+        return decode(row) if row else None
+
+    def counts(self) -> Counter:
+        sql = "select status, count(*) as n from samples group by status"
+        return Counter({r["status"]: r["n"] for r in self.conn.execute(sql)})
+
+    def save_meta(self, state: dict[str, Any]) -> None:
+        with self.conn.transaction():
+            for name, rows in meta_rows(state).items():
+                columns, pk = META_TABLES[name]
+                self.conn.execute(f"drop table if exists {name}")
+                self.conn.execute(f"create table {name} ({_columns(columns, pk)})")
+                with self.conn.cursor() as cursor:
+                    cursor.executemany(
+                        f"insert into {name} ({', '.join(columns)}) "
+                        f"values ({', '.join('%s' for _ in columns)})",
+                        [[row[c] for c in columns] for row in rows],
+                    )
+
+    def meta_overview(self) -> dict[str, Any] | None:
+        if not self.has_table("scenarios"):
+            return None
+
+        def ordered(table: str) -> list[dict]:
+            return self.conn.execute(f"select * from {table} order by position").fetchall()
+
+        calls = self.conn.execute("select * from meta_calls").fetchall()
+        return meta_tree(ordered("domains"), ordered("requests"), ordered("scenarios"), calls)
+
+    def has_table(self, name: str) -> bool:
+        row = self.conn.execute("select to_regclass(%s) as t", [name]).fetchone()
+        return row["t"] is not None
+
+    # -- the run's config, one JSON document
+
+    def read_config(self) -> dict[str, Any]:
+        row = self.conn.execute("select value from run_config where key = 'config'").fetchone()
+        return json.loads(row["value"]) if row else {}
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        self.conn.execute(
+            "insert into run_config values ('config', %s) "
+            "on conflict (key) do update set value = excluded.value",
+            [json.dumps(config)],
+        )
+
+    # -- the work queue
+
+    def enqueue(self, scenarios: list[dict[str, Any]]) -> None:
+        """Add scenarios ({id, position, domain, request, scenario}) not queued yet, and
+        reopen the samples a rerun retries (failed by an error that was not the model's)."""
+        with self.conn.transaction(), self.conn.cursor() as cursor:
+            cursor.executemany(
+                "insert into queue (id, position, domain, request, scenario) "
+                "values (%s, %s, %s, %s, %s) on conflict (id) do nothing",
+                [
+                    [s["id"], s["position"], s["domain"], s["request"], s["scenario"]]
+                    for s in scenarios
+                ],  # fmt: skip
+            )
+            cursor.execute(
+                "update queue set done = false where done and id in "
+                "(select id from samples where reason = any(%s))",
+                [list(RETRIED_REASONS)],
+            )
+
+    def claim(self, worker: str, count: int, lease_s: float) -> list[dict[str, Any]]:
+        """Up to `count` open samples, in position order, leased to `worker`: never one
+        another live worker holds (its lease has not lapsed)."""
+        return self.conn.execute(
+            """with picked as (
+                   select id from queue
+                   where not done and (lease_until is null or lease_until < now())
+                   order by position limit %s for update skip locked)
+               update queue q set lease_owner = %s,
+                   lease_until = now() + make_interval(secs => %s)
+               from picked where q.id = picked.id
+               returning q.id, q.position, q.domain, q.request, q.scenario""",
+            [count, worker, lease_s],
+        ).fetchall()
+
+    def renew(self, worker: str, ids: list[str], lease_s: float) -> set[str]:
+        """Push back the leases `worker` still holds among `ids`; returns those."""
+        rows = self.conn.execute(
+            "update queue set lease_until = now() + make_interval(secs => %s) "
+            "where lease_owner = %s and id = any(%s) and not done returning id",
+            [lease_s, worker, ids],
+        )
+        return {r["id"] for r in rows}
+
+    def complete(self, worker: str, sample: dict, state: dict, error: str = "") -> dict | None:
+        """Record a finished sample and mark it done, if `worker` still holds its lease;
+        None (nothing written) when another worker took it over."""
+        row = sample_row(sample, state, error)
+        with self.conn.transaction():
+            held = self.conn.execute(
+                "update queue set done = true, lease_owner = null, lease_until = null "
+                "where id = %s and lease_owner = %s returning id",
+                [sample["id"], worker],
+            ).fetchone()
+            if held is None:
+                return None
+            self.conn.execute(_UPSERT, [row.get(name) for name in SAMPLE_COLUMNS])
+        return row
+
+    def release(self, worker: str) -> None:
+        """Give back every lease of `worker` (it stops): others may take them at once."""
+        self.conn.execute(
+            "update queue set lease_owner = null, lease_until = null "
+            "where lease_owner = %s and not done",
+            [worker],
+        )
+
+    def progress(self) -> dict[str, int]:
+        """The run's totals: samples queued, done, and open (not done)."""
+        row = self.conn.execute(
+            "select count(*) as total, count(*) filter (where done) as done from queue"
+        ).fetchone()
+        return {"total": row["total"], "done": row["done"], "open": row["total"] - row["done"]}

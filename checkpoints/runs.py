@@ -1,0 +1,202 @@
+"""Where a run lives: a directory of SQLite files (the embedded default), or a PostgreSQL
+database that many workers on many machines share. `open_run(--run)` picks by the
+spelling: `postgresql://...` is a database, anything else a directory.
+
+Both offer what the commands need: the samples store, LangGraph checkpointers (sync, for
+`graph.invoke` and trajectories; async, for the runner), the run's config, a scope that
+marks a command as writing, and a read-only SQLite view of the samples for statistics.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+from checkpoints.config import RunFileError, read_config, save_config
+from checkpoints.lock import LOCK_FILE, run_lock
+from checkpoints.saver import CHECKPOINTS_DB, open_async_checkpointer, open_checkpointer
+from checkpoints.tables import META_TABLES, SAMPLE_COLUMNS
+
+POSTGRES = ("postgresql://", "postgres://")
+
+
+def open_run(spec: str | Path) -> Run:
+    """The run `--run` names."""
+    text = str(spec)
+    return PostgresRun(text) if text.startswith(POSTGRES) else RunDir(Path(spec))
+
+
+def as_run(run: Run | str | Path) -> Run:
+    """A run object for what the Python API may be given: a run, a directory, a URL."""
+    return run if isinstance(run, RunDir | PostgresRun) else open_run(run)
+
+
+class RunDir:
+    """A run in a directory: `samples.db`, `checkpoints.db`, `config.json` and the write
+    lock (one writing command at a time)."""
+
+    shared = False  # one writer: the lock
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def exists(self) -> bool:
+        return any((self.path / name).exists() for name in ("samples.db", CHECKPOINTS_DB))
+
+    def store(self):
+        from checkpoints.store import SampleStore
+
+        return SampleStore(self.path)
+
+    def checkpointer(self):
+        return open_checkpointer(self.path)
+
+    def async_checkpointer(self):
+        return open_async_checkpointer(self.path)
+
+    def read_config(self) -> dict[str, Any]:
+        return read_config(self.path)
+
+    def save_config(self, **sections: Any) -> None:
+        save_config(self.path, **sections)
+
+    @contextmanager
+    def writing(self, command: str) -> Iterator[None]:
+        """Create the directory and hold its write lock, before any model is loaded or
+        server probed, so a run that cannot be written fails at once. A new directory
+        that a failed start left with nothing in it is removed again."""
+        created = not self.path.exists()
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            with run_lock(self.path, command):
+                yield
+        except BaseException:
+            if created and [p.name for p in self.path.iterdir()] == [LOCK_FILE]:
+                (self.path / LOCK_FILE).unlink()
+                self.path.rmdir()
+            raise
+
+    @asynccontextmanager
+    async def exclusive(self, what: str) -> AsyncIterator[None]:
+        """Work only one process may do at a time: the write lock holds already."""
+        yield
+
+    @contextmanager
+    def samples_db(self) -> Iterator[sqlite3.Connection]:
+        """The samples table, read-only: looking at a run never changes it."""
+        path = self.path / "samples.db"
+        if not path.exists():
+            raise RunFileError(f"{self} holds no samples.db yet")
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            yield db
+
+
+class PostgresRun:
+    """A run in a PostgreSQL database: its tables, its config, LangGraph's checkpoint
+    tables and the work queue, for any number of workers at once."""
+
+    shared = True  # many writers: leases on the queue
+
+    def __init__(self, url: str):
+        self.url = url
+        self._store = None
+
+    def __str__(self) -> str:  # never the password
+        from psycopg.conninfo import conninfo_to_dict
+
+        parts = conninfo_to_dict(self.url)
+        host = parts.get("host", "localhost")
+        port = f":{parts['port']}" if parts.get("port") else ""
+        return f"postgresql://{host}{port}/{parts.get('dbname', '')}"
+
+    def exists(self) -> bool:
+        return self.store().has_table("samples")
+
+    def store(self):
+        """One store (one connection) per run object."""
+        if self._store is None:
+            from checkpoints.postgres import PostgresStore
+
+            try:
+                self._store = PostgresStore(self.url)
+            except Exception as err:  # psycopg.OperationalError and kin: cannot connect
+                reason = " ".join(str(err).split())  # psycopg's messages span lines
+                raise RunFileError(f"cannot open the run at {self}: {reason}") from None
+        return self._store
+
+    @contextmanager
+    def checkpointer(self) -> Iterator[Any]:
+        from langgraph.checkpoint.postgres import PostgresSaver
+
+        with PostgresSaver.from_conn_string(self.url) as saver:
+            saver.setup()
+            yield saver
+
+    @asynccontextmanager
+    async def async_checkpointer(self) -> AsyncIterator[Any]:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+        async with AsyncPostgresSaver.from_conn_string(self.url) as saver:
+            await saver.setup()
+            yield saver
+
+    def read_config(self) -> dict[str, Any]:
+        return self.store().read_config()
+
+    def save_config(self, **sections: Any) -> None:
+        config = self.read_config()
+        for name, value in sections.items():
+            config[name] = value.to_dict() if hasattr(value, "to_dict") else value
+        self.store().write_config(config)
+
+    @contextmanager
+    def writing(self, command: str) -> Iterator[None]:
+        """Many commands may write at once: the queue's leases keep them apart."""
+        self.store()
+        yield
+
+    @asynccontextmanager
+    async def exclusive(self, what: str) -> AsyncIterator[None]:
+        """Work only one process may do at a time (the meta stages): the others wait on a
+        PostgreSQL advisory lock, on a connection of its own, then find the work done."""
+        import asyncio
+
+        import psycopg
+
+        key = zlib.crc32(what.encode())
+        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        try:
+            await conn.execute("select pg_advisory_lock(%s)", [key])
+            yield
+        finally:
+            await asyncio.shield(conn.close())  # closing the session releases the lock
+
+    @contextmanager
+    def samples_db(self) -> Iterator[sqlite3.Connection]:
+        """The samples (and the meta stages' costs) copied into an in-memory SQLite
+        database, so statistics are the same SQL on both kinds of run."""
+        store = self.store()
+        with closing(sqlite3.connect(":memory:")) as db:
+            for name, columns in (
+                ("samples", SAMPLE_COLUMNS),
+                ("meta_llm_calls", META_TABLES["meta_llm_calls"][0]),
+            ):
+                if not store.has_table(name):
+                    continue
+                db.execute(f"create table {name} ({', '.join(columns)})")
+                rows = store.conn.execute(f"select {', '.join(columns)} from {name}")
+                db.executemany(
+                    f"insert into {name} values ({', '.join('?' for _ in columns)})",
+                    ([row[c] for c in columns] for row in rows),
+                )
+            yield db
+
+
+Run = RunDir | PostgresRun
