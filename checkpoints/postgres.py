@@ -45,6 +45,7 @@ create table if not exists queue (
 );
 create index if not exists queue_open on queue (done, position);
 """
+SCHEMA_OBJECTS = ["samples", "samples_status", "run_config", "queue", "queue_open"]
 _UPSERT = (
     f"insert into samples ({', '.join(SAMPLE_COLUMNS)}) "
     f"values ({', '.join('%s' for _ in SAMPLE_COLUMNS)}) on conflict (id) do update set "
@@ -63,9 +64,16 @@ class PostgresStore:
         self.url = url
         self.conn = psycopg.connect(url, autocommit=True, row_factory=dict_row)
         with self.conn.transaction():
-            # one process creates the tables at a time (workers start together)
+            # One process creates the tables, once: workers start together, and DDL on
+            # tables in use (even `if not exists`) locks them against the other workers'
+            # writes - a deadlock when two started at once.
             self.conn.execute("select pg_advisory_xact_lock(7301)")
-            self.conn.execute(SCHEMA)
+            missing = self.conn.execute(
+                "select count(*) as n from unnest(%s::text[]) name where to_regclass(name) is null",
+                [SCHEMA_OBJECTS],
+            ).fetchone()["n"]
+            if missing:
+                self.conn.execute(SCHEMA)
 
     def close(self) -> None:
         self.conn.close()

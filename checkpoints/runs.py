@@ -98,6 +98,14 @@ class RunDir:
             yield db
 
 
+SETUP = "checkpoint tables"  # what creating LangGraph's tables is locked as
+
+
+def _key(what: str) -> int:
+    """A PostgreSQL advisory lock's key for `what`."""
+    return zlib.crc32(what.encode())
+
+
 class PostgresRun:
     """A run in a PostgreSQL database: its tables, its config, LangGraph's checkpoint
     tables and the work queue, for any number of workers at once."""
@@ -133,10 +141,14 @@ class PostgresRun:
 
     @contextmanager
     def checkpointer(self) -> Iterator[Any]:
+        import psycopg
         from langgraph.checkpoint.postgres import PostgresSaver
 
         with PostgresSaver.from_conn_string(self.url) as saver:
-            saver.setup()
+            # LangGraph's migrations are not safe to run from two processes at once
+            with psycopg.connect(self.url, autocommit=True) as lock:
+                lock.execute("select pg_advisory_lock(%s)", [_key(SETUP)])
+                saver.setup()
             yield saver
 
     @asynccontextmanager
@@ -144,7 +156,8 @@ class PostgresRun:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
         async with AsyncPostgresSaver.from_conn_string(self.url) as saver:
-            await saver.setup()
+            async with self.exclusive(SETUP):  # workers start together; see checkpointer()
+                await saver.setup()
             yield saver
 
     def read_config(self) -> dict[str, Any]:
@@ -170,7 +183,7 @@ class PostgresRun:
 
         import psycopg
 
-        key = zlib.crc32(what.encode())
+        key = _key(what)
         conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
         try:
             await conn.execute("select pg_advisory_lock(%s)", [key])

@@ -404,7 +404,7 @@ def test_a_file_of_base_urls_adds_to_the_given_ones(tmp_path, monkeypatch):
     )  # fmt: skip
     assert result.exit_code == 1 and "stop here" in result.output
     assert seen["base_url"] == ("http://gpu0:8000/v1", "http://gpu1:8000/v1", "http://gpu2:8000/v1")
-    assert seen["max_in_flight"] == 48
+    assert seen["max_in_flight"] == 2 * 48  # answer and decompose of 48 samples
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import asyncio
 import json
 import subprocess
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -101,8 +102,25 @@ def test_other_settings_on_a_run_in_postgresql_are_refused(postgres_run, tmp_pat
     assert result.exit_code == 2
     assert "mode: 'constrained' -> 'wild'" in result.output
     assert "postgres@" not in result.output  # no credentials in messages
+    reseeded = invoke("worker", "--run", postgres_run, "--seed", "7")
+    assert reseeded.exit_code == 2 and "leave --seed out" in reseeded.output
     lonely = invoke("worker", "--run", tmp_path / "dir")
     assert lonely.exit_code == 2 and "works on a run in PostgreSQL" in lonely.output
+
+
+def test_a_worker_joining_takes_no_lock_the_others_hold(postgres_run):
+    """Workers start together, and one may already be writing: opening the run must not
+    take locks on its tables (creating them again, `if not exists`, did: a deadlock)."""
+    import psycopg
+
+    from checkpoints.postgres import PostgresStore
+
+    open_run(postgres_run).store()  # the first worker made the tables
+    with psycopg.connect(postgres_run) as busy:  # a transaction left open, as mid-write
+        busy.execute("insert into queue (id) values ('held')")
+        busy.execute("insert into samples (id) values ('held')")
+        impatient = f"{postgres_run}?options=-c%20lock_timeout%3D2000"
+        PostgresStore(impatient).close()  # waiting for those locks raises LockNotAvailable
 
 
 def decif(run: str, *arguments: object, log: Path) -> subprocess.Popen:
@@ -116,9 +134,10 @@ WORKER_OPTIONS = ("--backend", "openai", "--concurrency", "2", "--lease", "5")
 
 
 def test_workers_share_a_run_and_take_over_from_one_that_dies(postgres_run, tmp_path):
-    """A `decif run` and two `decif worker`s on one run, one worker killed mid-run: every
-    sample is worked and recorded once, only the calls in flight at the kill are made
-    again, and the export is the one a single process makes with the same seed."""
+    """A `decif run` and two `decif worker`s on one run, sharing a pool of three servers,
+    one worker killed mid-run: every sample is worked and recorded once, only the calls in
+    flight at the kill are made again, and the export is the one a single process on one
+    server makes with the same seed."""
     scenarios = tmp_path / "scenarios.jsonl"
     lines = [{"request": f"task {i}", "scenario": f"Person {i} needs help."} for i in range(16)]
     scenarios.write_text("".join(json.dumps(line) + "\n" for line in lines))
@@ -131,13 +150,14 @@ def test_workers_share_a_run_and_take_over_from_one_that_dies(postgres_run, tmp_
         assert alone.wait(timeout=120) == 0, (tmp_path / "alone.log").read_text()
         solo = len(server.requests)
 
-    with serving(deterministic_reply, latency_s=0.2) as server:
-        url = ("--base-url", server.base_url)
-        first = decif(postgres_run, "run", *run_options, *WORKER_OPTIONS, *url, log=log)
-        while not open_run(postgres_run).store().has_table("queue") or not server.requests:
+    with ExitStack() as stack:
+        pool = [stack.enter_context(serving(deterministic_reply, latency_s=0.2)) for _ in "abc"]
+        urls = [a for server in pool for a in ("--base-url", server.base_url)]
+        first = decif(postgres_run, "run", *run_options, *WORKER_OPTIONS, *urls, log=log)
+        while not open_run(postgres_run).store().has_table("queue") or not requests(pool):
             time.sleep(0.05)
-        helpers = [decif(postgres_run, "worker", *WORKER_OPTIONS, *url, log=log) for _ in "ab"]
-        while sum(r.answered for r in server.requests) < 20:  # the helpers are working
+        helpers = [decif(postgres_run, "worker", *WORKER_OPTIONS, *urls, log=log) for _ in "ab"]
+        while sum(r.answered for r in requests(pool)) < 20:  # the helpers are working
             time.sleep(0.02)
         helpers[0].kill()
         killed_at = time.monotonic()
@@ -148,17 +168,27 @@ def test_workers_share_a_run_and_take_over_from_one_that_dies(postgres_run, tmp_
     store = open_run(postgres_run).store()
     assert store.progress() == {"total": 16, "done": 16, "open": 0}
     assert sorted(r["position"] for r in store.rows()) == list(range(16))  # once each
-    in_flight = server.in_flight(killed_at, MARGIN_S)
-    repeated = server.repeats()
+    assert all(server.requests for server in pool)  # the pool used every server
+    in_flight = [r for server in pool for r in server.in_flight(killed_at, MARGIN_S)]
+    made, seen, repeated = requests(pool), set(), []
+    for request in made:  # calls paid twice, on whichever servers
+        if request.body in seen:
+            repeated.append(request)
+        seen.add(request.body)
     assert {r.body for r in repeated} <= {r.body for r in in_flight}
-    assert len(server.requests) == solo + len(repeated)
+    assert len(made) == solo + len(repeated)
     exports = []
     for where in (postgres_run, tmp_path / "alone"):
         out = tmp_path / f"export-{len(exports)}.jsonl"
         assert invoke("export", "--run", where, "--out", out).exit_code == 0
         exports.append(out.read_bytes())
     assert exports[0] == exports[1]
-    print(f"\n{len(server.requests)} requests ({solo} alone), {len(repeated)} repeated")
+    print(f"\n{len(made)} requests ({solo} alone), {len(repeated)} repeated")
+
+
+def requests(servers: list) -> list:
+    """Every request the servers received, in the order they came."""
+    return sorted((r for server in servers for r in server.requests), key=lambda r: r.received)
 
 
 @pytest.mark.parametrize("command", ["inspect", "stats"])

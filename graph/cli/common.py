@@ -72,7 +72,7 @@ def open_llm(
     """The backend the options ask for; only the options that backend takes reach it.
     Options missing or wrong for it are bad input (exit 2); a backend that cannot start
     is an environment failure (exit 1). Several base URLs make a pool of servers, whose
-    requests in flight `concurrency` bounds."""
+    requests in flight follow from `concurrency`, the samples worked at once."""
     if backend == "openai" and not base_url:
         raise BadInput("the openai backend needs --base-url (e.g. http://localhost:8000/v1)")
     if backend == "vllm" and not model:
@@ -94,7 +94,10 @@ def open_llm(
     if backend == "vllm":
         chosen |= options.get("engine_args") or {}
     if backend == "openai" and not isinstance(base_url, str):
-        chosen["max_in_flight"] = options.get("concurrency") or default_concurrency(backend)
+        # A sample has up to two requests out at once (answer and decompose run together):
+        # the pool lets out all that the samples can send, and adapts below that.
+        samples = options.get("concurrency") or default_concurrency(backend)
+        chosen["max_in_flight"] = 2 * samples
     return make_llm(backend, model=model, base_url=base_url, **chosen)
 
 

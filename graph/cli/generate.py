@@ -313,6 +313,12 @@ def worker(
             "--scenarios FILE (on any machine)"
         )
     settings = SampleSettings.from_dict(config["settings"])
+    given = click.get_current_context().get_parameter_source("seed")
+    if given is click.core.ParameterSource.COMMANDLINE and seed != settings.seed:
+        raise BadInput(
+            f"{run_dir} runs with --seed {settings.seed}, which decif run set; a worker takes "
+            "the run's settings: leave --seed out"
+        )
     with run_dir.writing("decif worker"):
         concurrency = concurrency or default_concurrency(backend)
         llm = open_for_run(run_dir, backend, model, base_url, concurrency=concurrency, **options)

@@ -4,7 +4,8 @@ being another model (`name` is `openai:<model>` either way).
 
 - **Routing**: each request goes to the healthy endpoint with the fewest requests in
   flight relative to its limit, ties taken in turn so every endpoint stays measured. A
-  request beyond every limit (or beyond `max_in_flight`, `--concurrency`, in all) waits
+  request beyond every limit (or beyond `max_in_flight` in all: the CLI passes twice
+  `--concurrency`, as a sample has answer and decompose out at once) waits
   on a condition variable rather than being refused: a run's samples are all wanted.
 - **Limits**: per endpoint, from its latency and errors (`nodes.llm.aimd`).
 - **Health**: a connection error takes an endpoint out at once (its server is gone); a
