@@ -3,12 +3,17 @@ latency with what a good model would say (`fake_llm.good_reply`), on aiohttp, so
 thousands of requests in flight cost it little CPU. Run it in its own process:
 
     python bench/loopback_server.py --latency 0.2   # prints the port, then serves
+
+With `--slots K` it serves K requests at once and queues the rest, as a GPU server does
+past its batch size (a request then takes its wait plus the latency): the capacity that
+makes a pool of endpoints worth having.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 
@@ -16,8 +21,9 @@ from aiohttp import web
 from fake_llm import good_reply
 
 
-def app(latency_s: float) -> web.Application:
+def app(latency_s: float, slots: int = 0) -> web.Application:
     served = {"chat": 0}
+    batch = asyncio.Semaphore(slots) if slots else contextlib.nullcontext()
 
     async def count(request: web.Request) -> web.Response:
         return web.json_response(served)
@@ -28,7 +34,8 @@ def app(latency_s: float) -> web.Application:
     async def chat(request: web.Request) -> web.Response:
         body = json.loads(await request.read())
         served["chat"] += 1
-        await asyncio.sleep(latency_s)
+        async with batch:
+            await asyncio.sleep(latency_s)
         schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
         choices = [
             {
@@ -57,8 +64,8 @@ def app(latency_s: float) -> web.Application:
     return application
 
 
-async def serve(latency_s: float) -> None:
-    runner = web.AppRunner(app(latency_s), access_log=None)
+async def serve(latency_s: float, slots: int) -> None:
+    runner = web.AppRunner(app(latency_s, slots), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
     await site.start()
@@ -69,5 +76,6 @@ async def serve(latency_s: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--slots", type=int, default=0, help="requests served at once (0: all)")
     args = parser.parse_args()
-    sys.exit(asyncio.run(serve(args.latency)))
+    sys.exit(asyncio.run(serve(args.latency, args.slots)))
