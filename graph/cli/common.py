@@ -26,6 +26,9 @@ from graph.scenarios import ScenarioError
 from nodes.llm import BackendError, make_llm
 from nodes.state import SMALL_META, MetaSettings
 
+# --base-url as the commands get it: None, one server, or several (a pool)
+BaseUrl = str | tuple[str, ...] | None
+
 
 class BadInput(click.ClickException):
     """The user's input cannot be used (a file, an option, a mismatch with the run)."""
@@ -66,9 +69,7 @@ def _run_dir(ctx: click.Context) -> Path | None:
     return (ctx.obj or {}).get("run_dir")
 
 
-def open_llm(
-    backend: str, model: str | None, base_url: str | tuple[str, ...] | None, **options: Any
-):
+def open_llm(backend: str, model: str | None, base_url: BaseUrl, **options: Any):
     """The backend the options ask for; only the options that backend takes reach it.
     Options missing or wrong for it are bad input (exit 2); a backend that cannot start
     is an environment failure (exit 1). Several base URLs make a pool of servers, whose
@@ -106,7 +107,7 @@ def default_concurrency(backend: str) -> int:
     return 1 if backend == "llamacpp" else 64
 
 
-def open_for_run(run, backend: str, model: str | None, base_url: str | None, **options):
+def open_for_run(run, backend: str, model: str | None, base_url: BaseUrl, **options):
     """The backend for a run that may have been started before: refused when the run was
     made with another backend (checked before a model is loaded) or model (checked with
     the name the backend resolves, e.g. a server's default model)."""

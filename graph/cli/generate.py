@@ -16,6 +16,7 @@ from checkpoints.config import check_same
 from checkpoints.runs import Run
 from graph.cli.common import (
     BadInput,
+    BaseUrl,
     default_concurrency,
     enough_for,
     execute,
@@ -56,7 +57,7 @@ def sample_settings(seed: int, **options: object) -> SampleSettings:
     )
 
 
-def backend_record(backend: str, model: str | None, base_url: str | None, llm) -> dict:
+def backend_record(backend: str, model: str | None, base_url: BaseUrl, llm) -> dict:
     return {"backend": backend, "model": model, "base_url": base_url, "llm": llm.name}
 
 
@@ -88,7 +89,7 @@ def run(
     progress: bool,
     backend: str,
     model: str | None,
-    base_url: str | None,
+    base_url: BaseUrl,
     concurrency: int | None,
     seed: int,
     **options,
@@ -172,7 +173,7 @@ def meta(
     progress: bool,
     backend: str,
     model: str | None,
-    base_url: str | None,
+    base_url: BaseUrl,
     concurrency: int | None,
     seed: int,
     **options,
@@ -232,7 +233,7 @@ def pipeline(
     base_model: str,
     backend: str,
     model: str | None,
-    base_url: str | None,
+    base_url: BaseUrl,
     concurrency: int | None,
     seed: int,
     **options,
@@ -286,7 +287,7 @@ def worker(
     progress: bool,
     backend: str,
     model: str | None,
-    base_url: str | None,
+    base_url: BaseUrl,
     concurrency: int | None,
     seed: int,
     **options,
