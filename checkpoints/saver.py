@@ -100,9 +100,12 @@ def _one_thread_saver_class() -> type:
 async def open_async_checkpointer(run_dir: str | Path) -> AsyncIterator[SqliteSaver]:
     """The saver the runner uses on LangGraph's async path."""
     path = checkpoint_path(run_dir)
+    # The thread stops (its last writes done) before the connection closes: a run stopped
+    # by an error leaves writes running there, and closing a connection another thread is
+    # using can crash the process (seen once as SIGSEGV on a full disk).
     with (
-        ThreadPoolExecutor(1, thread_name_prefix="checkpoints") as pool,
         closing(sqlite3.connect(path, check_same_thread=False)) as conn,
+        ThreadPoolExecutor(1, thread_name_prefix="checkpoints") as pool,
     ):
         saver = _one_thread_saver_class()(conn, pool)
         await saver._run(conn.executescript, FAST_COMMITS)

@@ -4,10 +4,13 @@ scenarios into a run."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import signal
+import sqlite3
 import subprocess
+import threading
 import time
 
 import pytest
@@ -19,7 +22,7 @@ from test_meta_graph import script as meta_script
 from test_runner import SCENARIOS, per_sample_script
 
 import graph.cli.common
-from checkpoints import SampleStore, open_checkpointer
+from checkpoints import SampleStore, open_async_checkpointer, open_checkpointer
 from graph import build_sample_graph
 from graph.cli import cli
 
@@ -281,3 +284,28 @@ def test_a_lower_case_verdict_is_a_failed_judgement(run_graph):
     assert (state["status"], state["reason"]) == ("failed", "judge_malformed")
     assert llm.count("judge") == 3  # every attempt was judged, none passed
     assert [a["reason"] for a in state["attempts"]] == ["judge_malformed"] * 3
+
+
+def test_a_stopped_run_closes_its_checkpoints_only_after_their_last_write(tmp_path):
+    """A run stopped by an error leaves a checkpoint write running on the saver's thread;
+    the connection must outlive it (closing it under the write could crash the process)."""
+    seen = []
+
+    async def stop_mid_write() -> None:
+        async with open_async_checkpointer(tmp_path) as saver:
+            started = threading.Event()
+
+            def slow_write() -> None:
+                started.set()
+                time.sleep(0.3)
+                try:
+                    seen.append(saver.conn.execute("select 1").fetchone())
+                except sqlite3.Error as err:
+                    seen.append(err)
+
+            write = asyncio.ensure_future(saver._run(slow_write))
+            await asyncio.to_thread(started.wait)
+            write.cancel()  # its caller is gone; the thread goes on
+
+    asyncio.run(stop_mid_write())
+    assert seen == [(1,)]
