@@ -33,6 +33,9 @@ class FixedLatencyLLM:
 # The one constraint type the good replies meet (no commas in them): benchmarks draw it
 # so every sample passes its code check and is judged, as on a good model's day.
 BENCH_TYPES = ("punctuation:no_comma",)
+# LLM latencies one such sample takes end to end: instruction, consistency, answer and
+# criteria (in parallel), judge - what the benchmarks' LLM-bound ideals divide by.
+SERIAL_CALLS = 4
 
 
 def good_reply(messages: Messages, schema: dict | None) -> str:

@@ -17,14 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from fake_llm import BENCH_TYPES
+from fake_llm import BENCH_TYPES, SERIAL_CALLS
 
 from graph.runner import run_samples
 from graph.scenarios import make_scenario
 from nodes.llm.openai import OpenAILLM
 from nodes.state import SampleSettings
 
-SERIAL_CALLS = 4  # instruction, consistency, answer + criteria (in parallel), judge
 CALLS_PER_SAMPLE = 5
 SETTINGS = SampleSettings(types=BENCH_TYPES)
 

@@ -12,14 +12,13 @@ import asyncio
 import tempfile
 import time
 
-from fake_llm import BENCH_TYPES, FixedLatencyLLM
+from fake_llm import BENCH_TYPES, SERIAL_CALLS, FixedLatencyLLM
 
 from graph.runner import run_samples
 from graph.scenarios import make_scenario
 from nodes.state import SampleSettings
 
 CALLS_PER_SAMPLE = 5  # instruction, consistency, answer + criteria (in parallel), judge
-SERIAL_CALLS = 4  # answer and criteria overlap
 SETTINGS = SampleSettings(types=BENCH_TYPES)
 
 

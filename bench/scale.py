@@ -31,7 +31,7 @@ import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
-from fake_llm import BENCH_TYPES
+from fake_llm import BENCH_TYPES, SERIAL_CALLS
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the tests' PostgreSQL server, started the same way
@@ -39,8 +39,6 @@ sys.path.insert(0, str(ROOT / "tests"))  # the tests' PostgreSQL server, started
 from postgres_server import new_database, postgres_server  # noqa: E402
 
 from checkpoints.runs import open_run  # noqa: E402
-
-SERIAL_CALLS = 4  # instruction, consistency, answer + criteria (in parallel), judge
 
 
 def start_endpoints(count: int, latency: float, slots: int, stack: ExitStack) -> list[str]:

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from graph.runner import advance, size_node_pool, tally
 from graph.sample_graph import build_sample_graph
+from graph.scenarios import Scenario
 from nodes.llm import LLM
 from nodes.state import SampleSettings
 
@@ -72,10 +73,9 @@ async def work(
         graph = build_sample_graph(llm, settings, saver)
 
         async def one(row: dict[str, Any]) -> None:
-            sample = {k: row[k] for k in ("id", "position", "domain", "request", "scenario")}
-            start = {k: row[k] for k in ("domain", "request", "scenario")}
-            state, error = await advance(graph, row["id"], start)
-            store.complete(me, sample, state, error)
+            scenario = Scenario(row["id"], row["request"], row["scenario"], row["domain"])
+            state, error = await advance(graph, scenario.id, scenario.as_input())
+            store.complete(me, {"position": row["position"], **scenario.to_dict()}, state, error)
 
         renewing = asyncio.create_task(renew())
         try:
