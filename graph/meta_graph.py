@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from functools import partial
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import Checkpointer, Send
 
 from graph.scenarios import make_scenario
+from nodes.context import MetaContext
 from nodes.lists import dedup_key
-from nodes.llm import LLM
 from nodes.meta import SEED_DOMAINS, domain_batch, request_batch, scenario_batch
-from nodes.state import ItemBatch, MetaSettings, MetaState
+from nodes.state import ItemBatch, MetaState
 
 
 def merge(
@@ -50,7 +50,8 @@ def capped(items: list, cap: int | None, seed: int, stage: str) -> list:
     return [item for i, item in enumerate(items) if i in chosen]
 
 
-def merge_domains(state: MetaState, *, settings: MetaSettings) -> dict:
+def merge_domains(state: MetaState, runtime: Runtime[MetaContext]) -> dict:
+    settings = runtime.context.settings
     kept, repeats = merge(
         state.get("domain_batches", []),
         list(range(settings.iterations)),
@@ -61,7 +62,8 @@ def merge_domains(state: MetaState, *, settings: MetaSettings) -> dict:
     return {"domains": domains, "duplicates": [{"stage": "domains", "dropped": repeats}]}
 
 
-def merge_requests(state: MetaState, *, settings: MetaSettings) -> dict:
+def merge_requests(state: MetaState, runtime: Runtime[MetaContext]) -> dict:
+    settings = runtime.context.settings
     kept, repeats = merge(
         state.get("request_batches", []), state["domains"], lambda _, r: dedup_key(r)
     )
@@ -81,8 +83,9 @@ def merge_scenarios(state: MetaState) -> dict:
     return {"scenarios": scenarios, "duplicates": [{"stage": "scenarios", "dropped": repeats}]}
 
 
-def fan_out_domains(state: MetaState, *, settings: MetaSettings) -> list[Send]:
-    return [Send("domain_batch", {"iteration": i}) for i in range(settings.iterations)]
+def fan_out_domains(state: MetaState, runtime: Runtime[MetaContext]) -> list[Send]:
+    iterations = runtime.context.settings.iterations
+    return [Send("domain_batch", {"iteration": i}) for i in range(iterations)]
 
 
 def fan_out_requests(state: MetaState) -> list[Send] | str:
@@ -95,22 +98,18 @@ def fan_out_scenarios(state: MetaState) -> list[Send] | str:
     return sends or "merge_scenarios"
 
 
-def build_meta_graph(
-    llm: LLM, settings: MetaSettings | None = None, checkpointer: Checkpointer = None
-) -> CompiledStateGraph:
-    settings = settings or MetaSettings()
-    bind = partial(partial, llm=llm, settings=settings)
-    builder = StateGraph(MetaState)
-    builder.add_node("domain_batch", bind(domain_batch))
-    builder.add_node("merge_domains", partial(merge_domains, settings=settings))
-    builder.add_node("request_batch", bind(request_batch))
-    builder.add_node("merge_requests", partial(merge_requests, settings=settings))
-    builder.add_node("scenario_batch", bind(scenario_batch))
+def build_meta_graph(checkpointer: Checkpointer = None) -> CompiledStateGraph:
+    """Compile the meta graph; each run brings its client and sizes as its context:
+    `graph.invoke({}, config, context=MetaContext(llm, settings))`."""
+    builder = StateGraph(MetaState, context_schema=MetaContext)
+    builder.add_node("domain_batch", domain_batch)
+    builder.add_node("merge_domains", merge_domains)
+    builder.add_node("request_batch", request_batch)
+    builder.add_node("merge_requests", merge_requests)
+    builder.add_node("scenario_batch", scenario_batch)
     builder.add_node("merge_scenarios", merge_scenarios)
 
-    builder.add_conditional_edges(
-        START, partial(fan_out_domains, settings=settings), ["domain_batch"]
-    )
+    builder.add_conditional_edges(START, fan_out_domains, ["domain_batch"])
     builder.add_edge("domain_batch", "merge_domains")
     builder.add_conditional_edges(
         "merge_domains", fan_out_requests, ["request_batch", "merge_requests"]

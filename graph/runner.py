@@ -25,6 +25,7 @@ from checkpoints.tables import STATUSES
 from graph.meta_graph import build_meta_graph
 from graph.sample_graph import build_sample_graph
 from graph.scenarios import Scenario, make_scenario
+from nodes.context import MetaContext, SampleContext
 from nodes.llm import LLM, BackendError
 from nodes.state import MetaSettings, SampleSettings
 
@@ -43,10 +44,13 @@ def size_node_pool(workers: int) -> None:
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=workers))
 
 
-async def advance(graph: Any, thread_id: str, start: dict[str, str]) -> tuple[dict, str]:
-    """Run one sample's thread to its end: from its last checkpoint when it has one (None
-    input), else from `start`. Returns its final state and, when it failed on an
-    exception, the error (the backend gone, or the machine's trouble, stop the run).
+async def advance(
+    graph: Any, thread_id: str, start: dict[str, str], context: SampleContext
+) -> tuple[dict, str]:
+    """Run one sample's thread to its end, with `context` (client and settings): from its
+    last checkpoint when it has one (None input), else from `start`. Returns its final
+    state and, when it failed on an exception, the error (the backend gone, or the
+    machine's trouble, stop the run).
 
     Every thread without a final status runs. Not `snapshot.next`: a kill after a step's
     writes were saved but before the next checkpoint leaves it empty on an unfinished
@@ -57,7 +61,7 @@ async def advance(graph: Any, thread_id: str, start: dict[str, str]) -> tuple[di
     try:
         if not state.get("status"):
             begin = None if snapshot.values else start
-            state = await graph.ainvoke(begin, config, durability="sync")
+            state = await graph.ainvoke(begin, config, context=context, durability="sync")
     except FATAL_ERRORS + ENVIRONMENT_ERRORS:
         raise
     except Exception as err:  # one sample's trouble is recorded, not fatal
@@ -104,11 +108,11 @@ async def run_samples(
         postfix=tally(counts, llm),  # from the first line: the samples done are counted
     )
     async with run.async_checkpointer() as saver:
-        graph = build_sample_graph(llm, settings, saver)
+        graph, context = build_sample_graph(saver), SampleContext(llm, settings)
 
         async def one(position: int, scenario: Scenario) -> None:
             async with semaphore:
-                state, error = await advance(graph, scenario.id, scenario.as_input())
+                state, error = await advance(graph, scenario.id, scenario.as_input(), context)
                 row = store.record({"position": position, **scenario.to_dict()}, state, error)
                 counts[row["status"]] += 1
                 # before update(), which draws the line: its counts then match its position
@@ -167,11 +171,17 @@ async def run_meta(
     config = {"configurable": {"thread_id": META_THREAD}}
     bar = tqdm(disable=not progress, unit="call", desc="meta")
     async with run.async_checkpointer() as saver, run.exclusive("meta"):
-        graph = build_meta_graph(llm, settings, saver)
+        graph = build_meta_graph(saver)
         snapshot = await graph.aget_state(config)
         if "scenarios" not in snapshot.values:  # not `next`: see `advance`
             start = None if snapshot.values else {}
-            updates = graph.astream(start, config, durability="sync", stream_mode="updates")
+            updates = graph.astream(
+                start,
+                config,
+                context=MetaContext(llm, settings),
+                durability="sync",
+                stream_mode="updates",
+            )
             async for update in updates:  # one per finished task: show which stage runs
                 for node in update:
                     if node in META_PROGRESS:

@@ -6,19 +6,18 @@ START -> make_instruction -> check_consistency <-> refine (bounded loopback)
 
 from __future__ import annotations
 
-from functools import partial
-
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import Checkpointer
 
 from nodes.answer import answer
 from nodes.consistency import check_consistency, refine
+from nodes.context import SampleContext
 from nodes.decompose import decompose
 from nodes.instruction import make_instruction
 from nodes.judge import accept, judge, reject
-from nodes.llm import LLM
-from nodes.state import SampleSettings, SampleState
+from nodes.state import SampleState
 
 # Routers return edge labels; the path maps below turn them into nodes, and the labels
 # are what `decif graph` draws on the conditional edges.
@@ -40,30 +39,25 @@ def after_refine(state: SampleState) -> str:
     return "failed" if state.get("status") else "check again"
 
 
-def after_judge(state: SampleState, max_attempts: int) -> str:
+def after_judge(state: SampleState, runtime: Runtime[SampleContext]) -> str:
     if state.get("status"):
         return "failed"
     round_ = state["attempts"][-1]["attempt"]
     if any(a["passed"] for a in state["attempts"] if a["attempt"] == round_):
         return "all YES"
-    return "resample" if round_ < max_attempts else "attempts used up"
+    return "resample" if round_ < runtime.context.settings.max_attempts else "attempts used up"
 
 
-def build_sample_graph(
-    llm: LLM,
-    settings: SampleSettings | None = None,
-    checkpointer: Checkpointer = None,
-) -> CompiledStateGraph:
-    """Compile the sample graph around one LLM client; nodes get it bound."""
-    settings = settings or SampleSettings()
-    bind = partial(partial, llm=llm, settings=settings)
-    builder = StateGraph(SampleState)
-    builder.add_node("make_instruction", bind(make_instruction))
-    builder.add_node("check_consistency", bind(check_consistency))
-    builder.add_node("refine", bind(refine))
-    builder.add_node("answer", bind(answer))
-    builder.add_node("decompose", bind(decompose))
-    builder.add_node("judge", bind(judge))
+def build_sample_graph(checkpointer: Checkpointer = None) -> CompiledStateGraph:
+    """Compile the sample graph; each run brings its client and settings as its context:
+    `graph.invoke(input, config, context=SampleContext(llm, settings))`."""
+    builder = StateGraph(SampleState, context_schema=SampleContext)
+    builder.add_node("make_instruction", make_instruction)
+    builder.add_node("check_consistency", check_consistency)
+    builder.add_node("refine", refine)
+    builder.add_node("answer", answer)
+    builder.add_node("decompose", decompose)
+    builder.add_node("judge", judge)
     builder.add_node("accept", accept)
     builder.add_node("reject", reject)
 
@@ -84,7 +78,7 @@ def build_sample_graph(
     builder.add_edge("decompose", "judge")
     builder.add_conditional_edges(
         "judge",
-        partial(after_judge, max_attempts=settings.max_attempts),
+        after_judge,
         {"all YES": "accept", "resample": "answer", "attempts used up": "reject", "failed": END},
     )
     builder.add_edge("accept", END)

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from graph.runner import advance, size_node_pool, tally
 from graph.sample_graph import build_sample_graph
 from graph.scenarios import Scenario
+from nodes.context import SampleContext
 from nodes.llm import LLM
 from nodes.state import SampleSettings
 
@@ -70,11 +71,11 @@ async def work(
                 store.renew(me, list(held), lease_s)
 
     async with run.async_checkpointer() as saver:
-        graph = build_sample_graph(llm, settings, saver)
+        graph, context = build_sample_graph(saver), SampleContext(llm, settings)
 
         async def one(row: dict[str, Any]) -> None:
             scenario = Scenario(row["id"], row["request"], row["scenario"], row["domain"])
-            state, error = await advance(graph, scenario.id, scenario.as_input())
+            state, error = await advance(graph, scenario.id, scenario.as_input(), context)
             store.complete(me, {"position": row["position"], **scenario.to_dict()}, state, error)
 
         renewing = asyncio.create_task(renew())

@@ -5,14 +5,15 @@ samples afresh with its own seed."""
 from __future__ import annotations
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 
-from nodes.llm import LLM, ask_n
-from nodes.state import SampleSettings, SampleState, next_round, sample_key
+from nodes.context import SampleContext
+from nodes.llm import ask_n
+from nodes.state import SampleState, next_round, sample_key
 
 
-def answer(
-    state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
-) -> dict:
+def answer(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]) -> dict:
+    llm, settings = runtime.context.llm, runtime.context.settings
     sampling = settings.sampling("answer", sample_key(state, config), next_round(state))
     texts, calls = ask_n(
         llm, "answer", sampling, settings.candidates, "answer", instruction=state["instruction"]

@@ -7,11 +7,13 @@ in the state with the instruction it looked at, so the rounds show in the trajec
 from __future__ import annotations
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 
 from nodes.constraints.stating import restate, sentence
+from nodes.context import SampleContext
 from nodes.instruction import INSTRUCTION_SCHEMA, degenerate, instruction_update
-from nodes.llm import LLM, ask_json
-from nodes.state import SampleSettings, SampleState, failed, sample_key
+from nodes.llm import ask_json
+from nodes.state import SampleState, failed, sample_key
 
 CONSISTENCY_SCHEMA = {
     "type": "object",
@@ -26,8 +28,9 @@ CONSISTENCY_SCHEMA = {
 
 
 def check_consistency(
-    state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
+    state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]
 ) -> dict:
+    llm, settings = runtime.context.llm, runtime.context.settings
     round_ = len(state.get("consistency", []))
     sampling = settings.sampling("check_consistency", sample_key(state, config), round_)
     data, completion = ask_json(
@@ -47,12 +50,11 @@ def check_consistency(
     return update | {"consistency": [check], "unresolved_conflict": unresolved}
 
 
-def refine(
-    state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
-) -> dict:
+def refine(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]) -> dict:
     """Rewrite the instruction without the conflict. A constraint whose sentence the
     rewrite no longer holds word for word is no longer checked: it moves to
     `dropped_constraints`, so the sample records what it lost."""
+    llm, settings = runtime.context.llm, runtime.context.settings
     last = state["consistency"][-1]
     constraints = state.get("constraints", [])
     sampling = settings.sampling("refine", sample_key(state, config), last["round"])

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 
 from nodes.constraints.stating import judge_questions, without_checked
-from nodes.llm import LLM, ask_json
+from nodes.context import SampleContext
+from nodes.llm import ask_json
 from nodes.state import (
     TOKENS_PER_CRITERION,
-    SampleSettings,
     SampleState,
     failed,
     sample_key,
@@ -44,12 +45,11 @@ def clean_questions(items: list) -> list[str]:
     return list(dict.fromkeys(q for q in cleaned if q))
 
 
-def decompose(
-    state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
-) -> dict:
+def decompose(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]) -> dict:
     """The criteria the judge answers: a fixed question for each constraint only language
     can check, then the model's questions about the instruction less the sentences code
     checks (code decides those; the judge is not asked to count words or commas)."""
+    llm, settings = runtime.context.llm, runtime.context.settings
     constraints = state.get("constraints", [])
     sampling = settings.sampling("decompose", sample_key(state, config)).capped(
         16 + TOKENS_PER_CRITERION * settings.max_criteria

@@ -12,11 +12,13 @@ import re
 from functools import cache
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 
 from nodes.constraints import DrawContext, draw_constraints
 from nodes.constraints.stating import compose, kind, sentence
-from nodes.llm import LLM, ask_json
-from nodes.state import SampleSettings, SampleState, failed, sample_key
+from nodes.context import SampleContext
+from nodes.llm import ask_json
+from nodes.state import SampleState, failed, sample_key
 from prompts import load
 
 INSTRUCTION_SCHEMA = {
@@ -70,8 +72,9 @@ def instruction_update(data: object, reply: str, reason_prefix: str) -> dict:
 
 
 def make_instruction(
-    state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
+    state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]
 ) -> dict:
+    llm, settings = runtime.context.llm, runtime.context.settings
     key = sample_key(state, config)
     request, scenario = state["request"], state["scenario"]
     drawn = []

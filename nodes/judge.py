@@ -14,16 +14,17 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 
 from nodes.constraints import Constraint, check
 from nodes.constraints.stating import kind
-from nodes.llm import LLM, ask_json
+from nodes.context import SampleContext
+from nodes.llm import ask_json
 from nodes.state import (
     MAX_KEPT_REPLY,
     TOKENS_PER_VERDICT,
     Attempt,
     Check,
-    SampleSettings,
     SampleState,
     next_round,
     sample_key,
@@ -78,9 +79,7 @@ def judged_checks(
     ]
 
 
-def judge(
-    state: SampleState, config: RunnableConfig, *, llm: LLM, settings: SampleSettings
-) -> dict:
+def judge(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]) -> dict:
     """Verify every candidate response of this round; the first that passes becomes the
     sample's response. With several candidates their judgements run side by side."""
     if state.get("status"):  # a parallel branch already failed the sample
@@ -90,7 +89,7 @@ def judge(
 
     def one(candidate: int | None) -> tuple[Attempt, list[dict]]:
         response = candidates[candidate or 0]
-        return verify(state, config, response, round_, candidate, llm, settings)
+        return verify(state, config, response, round_, candidate, runtime.context)
 
     if len(candidates) == 1:
         results = [one(None)]
@@ -111,8 +110,7 @@ def verify(
     response: str,
     round_: int,
     candidate: int | None,
-    llm: LLM,
-    settings: SampleSettings,
+    context: SampleContext,
 ) -> tuple[Attempt, list[dict]]:
     """One response (candidate number `candidate` of several, or the only one): code
     checks first; the judge only when they all pass."""
@@ -130,10 +128,10 @@ def verify(
     failing = [c["id"] for c in attempt["checks"] if not c["passed"]]
     if failing:
         return attempt | {"reason": f"check_failed:{failing[0]}"}, []
-    sampling = settings.sampling("judge", sample_key(state, config), *call)
+    sampling = context.settings.sampling("judge", sample_key(state, config), *call)
     sampling = sampling.capped(24 + TOKENS_PER_VERDICT * len(criteria))
     data, completion = ask_json(
-        llm,
+        context.llm,
         "judge",
         sampling,
         verdict_schema(len(criteria)),

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import random
 
+from langgraph.runtime import Runtime
+
+from nodes.context import MetaContext
 from nodes.lists import ask_items, at_most_words, scenario_rule
-from nodes.llm import LLM, Sampling
+from nodes.llm import Sampling
+from nodes.state import MetaSettings
 
 # One-line item shapes for the grammar (where the backend has one); repetition bounds stay
 # at or under 128, the most xgrammar (vLLM) compiles.
@@ -34,7 +38,7 @@ SEED_DOMAINS = (
 TOKENS_PER_ITEM = {"domains": 12, "requests": 12, "scenarios": 64}
 
 
-def _sampling(settings, stage: str, key: object, count: int) -> Sampling:
+def _sampling(settings: MetaSettings, stage: str, key: object, count: int) -> Sampling:
     base = Sampling(
         temperature=0.7, top_p=settings.top_p, top_k=settings.top_k, max_tokens=settings.max_tokens
     )
@@ -42,8 +46,9 @@ def _sampling(settings, stage: str, key: object, count: int) -> Sampling:
     return capped.with_seed(settings.seed, "meta", stage, key)
 
 
-def domain_batch(task: dict, *, llm: LLM, settings) -> dict:
+def domain_batch(task: dict, runtime: Runtime[MetaContext]) -> dict:
     """One of many independent prompts, each showing the seeds freshly shuffled."""
+    llm, settings = runtime.context.llm, runtime.context.settings
     iteration = task["iteration"]
     seeds = list(SEED_DOMAINS)
     random.Random(f"{settings.seed}/domains/{iteration}").shuffle(seeds)
@@ -61,7 +66,8 @@ def domain_batch(task: dict, *, llm: LLM, settings) -> dict:
     return {"domain_batches": [batch], "llm_calls": completion.records("domains")}
 
 
-def request_batch(task: dict, *, llm: LLM, settings) -> dict:
+def request_batch(task: dict, runtime: Runtime[MetaContext]) -> dict:
+    llm, settings = runtime.context.llm, runtime.context.settings
     domain = task["domain"]
     batch, completion = ask_items(
         llm,
@@ -78,7 +84,8 @@ def request_batch(task: dict, *, llm: LLM, settings) -> dict:
     return {"request_batches": [batch], "llm_calls": completion.records("requests")}
 
 
-def scenario_batch(task: dict, *, llm: LLM, settings) -> dict:
+def scenario_batch(task: dict, runtime: Runtime[MetaContext]) -> dict:
+    llm, settings = runtime.context.llm, runtime.context.settings
     domain, request = task["domain"], task["request"]
     batch, completion = ask_items(
         llm,

@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fakes import ScriptedLLM  # noqa: E402
 
 from graph import SampleSettings, build_sample_graph  # noqa: E402
+from nodes.context import SampleContext  # noqa: E402
 
 INPUT = {"request": "write a poem", "scenario": "A teacher needs a poem for class tomorrow."}
 # One constraint the good answer meets, so every run states and checks it in code.
@@ -38,8 +39,9 @@ def run_graph():
 
     def run(settings: SampleSettings | None = None, **overrides):
         llm = ScriptedLLM(good_script(**overrides))
-        graph = build_sample_graph(llm, settings or NO_COMMAS, InMemorySaver())
-        return graph.invoke(INPUT, CONFIG), llm, graph
+        graph = build_sample_graph(InMemorySaver())
+        context = SampleContext(llm, settings or NO_COMMAS)
+        return graph.invoke(INPUT, CONFIG, context=context), llm, graph
 
     return run
 

@@ -28,7 +28,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="module")
 def sample_graph():
-    return build_sample_graph(llm=None)
+    return build_sample_graph()
 
 
 def test_mermaid_lists_every_node_and_labels_both_loopbacks(sample_graph):

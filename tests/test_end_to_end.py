@@ -70,7 +70,7 @@ def test_embedded_model_run_inspect_export(tmp_path):
                 assert check(c["id"], c["kwargs"], row["response"]) in (True, None), c
 
     with open_checkpointer(run) as saver:
-        graph = build_sample_graph(llm=None, checkpointer=saver)
+        graph = build_sample_graph(saver)
         steps = trajectory(graph, rows[0]["id"])
     assert steps[0]["node"] == "make_instruction"
     assert steps[0]["llm"]["prompt_tokens"] > 0

@@ -11,6 +11,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from checkpoints import SampleStore
 from graph.meta_graph import build_meta_graph
 from graph.runner import run_meta
+from nodes.context import MetaContext
 from nodes.lists import parse_items, scenario_rule
 from nodes.meta import SEED_DOMAINS
 from nodes.state import MetaSettings
@@ -45,8 +46,9 @@ def script(domains=None) -> dict:
 
 def run_graph(settings: MetaSettings, **kw) -> tuple[dict, ScriptedLLM]:
     llm = ScriptedLLM(script(**kw))
-    graph = build_meta_graph(llm, settings, InMemorySaver())
-    return graph.invoke({}, {"configurable": {"thread_id": "meta"}}), llm
+    graph = build_meta_graph(InMemorySaver())
+    config = {"configurable": {"thread_id": "meta"}}
+    return graph.invoke({}, config, context=MetaContext(llm, settings)), llm
 
 
 def test_fan_out_counts_and_dedup():

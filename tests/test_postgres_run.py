@@ -204,10 +204,12 @@ def test_the_python_api_and_the_pipeline_work_on_a_run_in_postgresql(postgres_ru
 
     from checkpoints import open_checkpointer
     from graph import build_sample_graph
+    from nodes.context import SampleContext
 
     with open_checkpointer(postgres_run) as saver:
-        graph = build_sample_graph(ScriptedLLM(good_script()), NO_COMMAS, saver)
-        assert graph.invoke(INPUT, CONFIG)["status"] == "accepted"
+        graph = build_sample_graph(saver)
+        context = SampleContext(ScriptedLLM(good_script()), NO_COMMAS)
+        assert graph.invoke(INPUT, CONFIG, context=context)["status"] == "accepted"
         assert len(list(graph.get_state_history(CONFIG))) > 3
     listed = invoke("inspect", "--run", postgres_run)
     assert "sample-1  accepted" in listed.output

@@ -25,6 +25,7 @@ import graph.cli.common
 from checkpoints import SampleStore, open_async_checkpointer, open_checkpointer
 from graph import build_sample_graph
 from graph.cli import cli
+from nodes.context import SampleContext
 
 # A run of SCENARIOS whose checkpointer SIGKILLs its own process the first time the writes
 # of a `{node}` task are stored: the task's LLM call is paid and its result is on disk, but
@@ -251,8 +252,10 @@ def api_run(tmp_path):
     run_dir = tmp_path / "notebook"
     with open_checkpointer(run_dir) as saver:
         llm = ScriptedLLM(good_script())
-        g = build_sample_graph(llm=llm, settings=NO_COMMAS, checkpointer=saver)
-        g.invoke(INPUT, {"configurable": {"thread_id": "s1"}})
+        g = build_sample_graph(checkpointer=saver)
+        g.invoke(
+            INPUT, {"configurable": {"thread_id": "s1"}}, context=SampleContext(llm, NO_COMMAS)
+        )
     return run_dir
 
 

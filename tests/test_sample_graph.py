@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import replace
+from pathlib import Path
 
-from conftest import CONFIG, NO_COMMAS
+from conftest import CONFIG, INPUT, NO_COMMAS, good_script
+from fakes import ScriptedLLM
+from langgraph.checkpoint.memory import InMemorySaver
 
-from graph import SampleSettings
+from graph import SampleSettings, build_sample_graph
+from nodes.context import MetaContext, SampleContext, default_llm
 
 
 def test_consistent_instruction_is_answered_judged_and_accepted(run_graph):
@@ -163,3 +168,30 @@ def test_raw_newlines_inside_json_strings_are_read(run_graph):
     state, _, _ = run_graph(check_consistency='{"conflict": false, "explanation": "a\nb"}')
     assert state["status"] == "accepted"
     assert state["consistency"][0]["explanation"] == "a\nb"
+
+
+def test_one_compiled_graph_runs_with_whatever_context_each_run_brings():
+    """The client and settings come with the run; given as JSON (LangGraph's server) they
+    are read into their types: max_attempts 1 here rejects after one attempt (not 3)."""
+    graph = build_sample_graph(InMemorySaver())
+    nos = ScriptedLLM(good_script(judge={"verdicts": ["NO", "NO"]}))
+    settings = {"max_attempts": 1, "types": ["punctuation:no_comma"]}
+    state = graph.invoke(INPUT, CONFIG, context={"llm": nos, "settings": settings})
+    assert (state["status"], len(state["attempts"])) == ("rejected", 1)
+    yes = ScriptedLLM(good_script())
+    other = {"configurable": {"thread_id": "sample-2"}}
+    assert graph.invoke(INPUT, other, context=SampleContext(yes, NO_COMMAS))["status"] == "accepted"
+    assert nos.count("judge") == 1 and yes.count("judge") == 1
+
+
+def test_langgraph_json_serves_the_compiled_graphs_without_loading_a_model():
+    spec = json.loads((Path(__file__).parent.parent / "langgraph.json").read_text())
+    for name, target in spec["graphs"].items():
+        path, attribute = target.split(":")
+        module = importlib.import_module(
+            path.removeprefix("./").removesuffix(".py").replace("/", ".")
+        )
+        graph = getattr(module, attribute)
+        assert graph.name == f"decif-{name}"
+        assert graph.context_schema in (SampleContext, MetaContext)
+    assert default_llm.cache_info().currsize == 0

@@ -218,7 +218,7 @@ def test_stats_are_plain_json(stats):
 
 
 def test_html_report_is_self_contained(stats):
-    svg = draw(build_sample_graph(llm=None), "svg")
+    svg = draw(build_sample_graph(), "svg")
     page = html_report(stats, svg, "a run")
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)

@@ -46,7 +46,7 @@ def inspect(
         return
     has_checkpoints = not local or (local / CHECKPOINTS_DB).exists()
     with run_dir.checkpointer() if has_checkpoints else nullcontext() as saver:
-        graph = build_sample_graph(llm=None, checkpointer=saver)
+        graph = build_sample_graph(saver)
         rows = list(store.rows()) if store else []
         if saver is not None:
             rows += unrecorded_samples(graph, {r["id"] for r in rows})

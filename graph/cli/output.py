@@ -146,14 +146,14 @@ def draw_graph(graph_name: str, fmt: str, out: Path | None) -> None:
 
 
 def build_graph(name: str):
-    """A graph to draw or read checkpoints with: no LLM is bound."""
+    """A graph to draw: compiled as every run uses it (the client comes with a run)."""
     if name == "meta":
         from graph.meta_graph import build_meta_graph
 
-        return build_meta_graph(llm=None)
+        return build_meta_graph()
     from graph.sample_graph import build_sample_graph
 
-    return build_sample_graph(llm=None)
+    return build_sample_graph()
 
 
 @click.command()
