@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from checkpoints.reviews import REVIEW_COLUMNS, REVIEW_KEY, decode_review
 from checkpoints.tables import (
     META_TABLES,
     RETRIED_REASONS,
@@ -38,6 +39,11 @@ def _columns(columns: dict[str, type], pk: str | None) -> str:
 SCHEMA = f"""
 create table if not exists samples ({_columns(SAMPLE_COLUMNS, "id")});
 create index if not exists samples_status on samples (status, reason);
+create index if not exists samples_position on samples (position);
+create index if not exists samples_finished on samples (finished_at);
+create table if not exists reviews (
+    {_columns(REVIEW_COLUMNS, None)}, primary key ({", ".join(REVIEW_KEY)})
+);
 create table if not exists run_config (key text primary key, value text not null);
 create table if not exists queue (
     id text primary key, position bigint, domain text, request text, scenario text,
@@ -45,11 +51,27 @@ create table if not exists queue (
 );
 create index if not exists queue_open on queue (done, position);
 """
-SCHEMA_OBJECTS = ["samples", "samples_status", "run_config", "queue", "queue_open"]
+SCHEMA_OBJECTS = [
+    "samples",
+    "samples_status",
+    "samples_position",
+    "samples_finished",
+    "reviews",
+    "run_config",
+    "queue",
+    "queue_open",
+]
 _UPSERT = (
     f"insert into samples ({', '.join(SAMPLE_COLUMNS)}) "
     f"values ({', '.join('%s' for _ in SAMPLE_COLUMNS)}) on conflict (id) do update set "
     + ", ".join(f"{c} = excluded.{c}" for c in SAMPLE_COLUMNS if c != "id")
+)
+
+_REVIEW_UPSERT = (
+    f"insert into reviews ({', '.join(REVIEW_COLUMNS)}) "
+    f"values ({', '.join('%s' for _ in REVIEW_COLUMNS)}) "
+    f"on conflict ({', '.join(REVIEW_KEY)}) do update set "
+    + ", ".join(f"{c} = excluded.{c}" for c in REVIEW_COLUMNS if c not in REVIEW_KEY)
 )
 
 
@@ -107,6 +129,15 @@ class PostgresStore:
     def counts(self) -> Counter:
         sql = "select status, count(*) as n from samples group by status"
         return Counter({r["status"]: r["n"] for r in self.conn.execute(sql)})
+
+    def save_review(self, row: dict[str, Any]) -> None:
+        """A `checkpoints.reviews.review_row`, replacing that reviewer's earlier one."""
+        self.conn.execute(_REVIEW_UPSERT, [row[c] for c in REVIEW_COLUMNS])
+
+    def reviews(self, sample_id: str | None = None) -> list[dict[str, Any]]:
+        where, args = ("where sample_id = %s", [sample_id]) if sample_id else ("", [])
+        sql = f"select * from reviews {where} order by reviewed_at"
+        return [decode_review(row) for row in self.conn.execute(sql, args)]
 
     def save_meta(self, state: dict[str, Any]) -> None:
         with self.conn.transaction():

@@ -18,6 +18,7 @@ from typing import Any
 
 from checkpoints.config import RunFileError, read_config, save_config
 from checkpoints.lock import LOCK_FILE, run_lock
+from checkpoints.reviews import REVIEW_COLUMNS
 from checkpoints.saver import CHECKPOINTS_DB, open_async_checkpointer, open_checkpointer
 from checkpoints.tables import META_TABLES, SAMPLE_COLUMNS
 
@@ -193,13 +194,14 @@ class PostgresRun:
 
     @contextmanager
     def samples_db(self) -> Iterator[sqlite3.Connection]:
-        """The samples (and the meta stages' costs) copied into an in-memory SQLite
+        """The samples (the meta stages' costs, the reviews) copied into an in-memory SQLite
         database, so statistics are the same SQL on both kinds of run."""
         store = self.store()
         with closing(sqlite3.connect(":memory:")) as db:
             for name, columns in (
                 ("samples", SAMPLE_COLUMNS),
                 ("meta_llm_calls", META_TABLES["meta_llm_calls"][0]),
+                ("reviews", REVIEW_COLUMNS),
             ):
                 if not store.has_table(name):
                     continue

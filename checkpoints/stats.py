@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from checkpoints.calibration import calibration_figures
 from checkpoints.config import RunFileError
 from checkpoints.quality import constraint_figures, warnings
 from checkpoints.runs import as_run
@@ -99,6 +100,7 @@ def run_stats(run: Any) -> dict[str, Any]:
                 ).fetchone()
             ),
         }
+        figures["calibration"] = calibration_figures(db)
         figures["config"] = run.read_config()
         figures["warnings"] = warnings(db, figures)
         return figures

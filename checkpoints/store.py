@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from checkpoints.config import RunFileError
+from checkpoints.reviews import reviews_sqlite, save_review_sqlite
 from checkpoints.saver import FAST_COMMITS
 from checkpoints.tables import (
     META_TABLES,
@@ -46,6 +47,8 @@ class SampleStore:
             if not self.samples.exists():
                 self.samples.create(SAMPLE_COLUMNS, pk="id")
                 self.samples.create_index(["status", "reason"])
+            for column in ("position", "finished_at"):  # the viewer's pages, in either order
+                self.samples.create_index([column], if_not_exists=True)
             for name, kind in SAMPLE_COLUMNS.items():  # a run made before a column was added
                 if name not in self.samples.columns_dict:
                     self.samples.add_column(name, kind)
@@ -84,6 +87,13 @@ class SampleStore:
     def counts(self) -> Counter:
         sql = "select status, count(*) from samples group by status"
         return Counter(dict(self.db.execute(sql).fetchall()))
+
+    def save_review(self, row: dict[str, Any]) -> None:
+        """A `checkpoints.reviews.review_row`, replacing that reviewer's earlier one."""
+        save_review_sqlite(self.db.conn, row)
+
+    def reviews(self, sample_id: str | None = None) -> list[dict[str, Any]]:
+        return reviews_sqlite(self.db.conn, sample_id)
 
     def save_meta(self, state: dict[str, Any]) -> None:
         """The meta graph's result as the meta tables (replacing earlier ones)."""

@@ -7,11 +7,12 @@ fetched, so the page can be mailed, archived or opened on a machine with no netw
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+from graph.report.calibration import calibration_section
 from graph.report.format import or_dash, run_facts, share
+from graph.report.htmltable import table as _table
 from graph.report.plots import (
     distributions_plot,
     nodes_plot,
@@ -54,6 +55,26 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 
 def html_report(stats: dict[str, Any], graph_svg: str, title: str) -> str:
     """The whole page for `checkpoints.stats.run_stats` output and a graph SVG."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<main>
+<h1>{escape(title)}</h1>
+{report_body(stats, graph_svg)}
+</main>
+</body>
+</html>
+"""
+
+
+def report_body(stats: dict[str, Any], graph_svg: str) -> str:
+    """The report's content, every value escaped: the page's, and the viewer's run page."""
     status = stats["by_status"]
     refinement = stats["refinement"]
     attempts = stats["attempts_per_accepted"]
@@ -161,6 +182,7 @@ def html_report(stats: dict[str, Any], graph_svg: str, title: str) -> str:
             wide=True,
         ),
         _endpoints_section(stats.get("endpoints", [])),
+        calibration_section(stats.get("calibration")),
         _section(
             "Refinement, attempts and criteria",
             plot(
@@ -194,18 +216,7 @@ def html_report(stats: dict[str, Any], graph_svg: str, title: str) -> str:
         f'<div class="name">{escape(name)}</div></div>'
         for name, v in cards
     )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<main>
-<h1>{escape(title)}</h1>
-<p class="subtitle">run {escape(str(stats["run"]))}</p>
+    return f"""<p class="subtitle">run {escape(str(stats["run"]))}</p>
 <div class="cards">{card_html}</div>
 {_warnings(stats["warnings"])}
 <section><h2>What made this data</h2>{_table(["", ""], run_facts(stats))}</section>
@@ -214,9 +225,6 @@ def html_report(stats: dict[str, Any], graph_svg: str, title: str) -> str:
 <h2>The sample graph</h2>
 <figure>{_inline_svg(graph_svg)}</figure>
 </section>
-</main>
-</body>
-</html>
 """
 
 
@@ -239,30 +247,6 @@ def _inline_svg(svg: str) -> str:
     """The <svg> element alone: an XML prolog or DOCTYPE is not allowed inside HTML."""
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else ""
-
-
-def _table(header: Sequence[str], body: Iterable[Sequence[object]]) -> str:
-    body = list(body)
-    if not body:
-        return '<p class="empty">no samples</p>'
-    numeric = [all(_numberlike(row[i]) for row in body) for i in range(len(header))]
-
-    def cells(tag: str, values: Sequence[object]) -> str:
-        return "".join(
-            f"<{tag}{' class=num' if right else ''}>{escape(str(value))}</{tag}>"
-            for value, right in zip(values, numeric, strict=True)
-        )
-
-    rows = "".join(f"<tr>{cells('td', row)}</tr>" for row in body)
-    return f"<table><thead><tr>{cells('th', header)}</tr></thead><tbody>{rows}</tbody></table>"
-
-
-def _numberlike(value: object) -> bool:
-    """Numbers, percentages and the '-' of a missing figure line up on the right."""
-    if isinstance(value, int | float):
-        return True
-    text = str(value).rstrip("%")
-    return text == "-" or text.replace(".", "", 1).isdigit()
 
 
 def _endpoints_section(endpoints: list[dict[str, Any]]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.report.calibration import calibration_lines
 from graph.report.format import run_facts, share
 
 
@@ -59,7 +60,8 @@ def text_summary(stats: dict[str, Any]) -> str:
             f"  {n['node']:<20} {n['calls']:>6} {n['prompt_tokens']:>9} "
             f"{n['completion_tokens']:>11} {n['seconds']:>9.1f} {per_call:>7.2f}"
         )
-    return "\n".join(lines + _endpoint_lines(stats.get("endpoints", [])))
+    lines += _endpoint_lines(stats.get("endpoints", []))
+    return "\n".join(lines + calibration_lines(stats.get("calibration")))
 
 
 def _endpoint_lines(endpoints: list[dict[str, Any]]) -> list[str]:
