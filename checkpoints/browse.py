@@ -250,28 +250,49 @@ class SqliteReader(RunReader):
         return bool(self.query(sql, [name]))
 
     def save_review(self, row: dict[str, Any]) -> None:
-        with self._connect("rw") as db:
-            save_review_sqlite(db, row)
+        try:
+            with self._connect("rw") as db:
+                save_review_sqlite(db, row)
+        except sqlite3.Error as err:
+            raise RunFileError(f"cannot save the review in {self.path} ({err})") from None
 
 
 class PostgresReader(RunReader):
-    """A run in PostgreSQL, over the run's store (one connection, one query at a time)."""
+    """A run in PostgreSQL: one connection, one statement at a time, opened again after
+    the database went away (each failure is one RunFileError, the next request retries)."""
 
     def __init__(self, run: Run):
         super().__init__(run)
         self._lock = threading.Lock()
+        self._store: Any = None
+
+    def _call(self, action: str, *args: Any) -> Any:
+        import psycopg
+
+        from checkpoints.postgres import PostgresStore
+
+        with self._lock:
+            try:
+                if self._store is None:
+                    self._store = PostgresStore(self.run.url)
+                if action == "query":
+                    sql, values = args
+                    return self._store.conn.execute(sql.replace("?", "%s"), values).fetchall()
+                return getattr(self._store, action)(*args)
+            except psycopg.Error as err:
+                if self._store is not None and self._store.conn.closed:
+                    self._store = None
+                reason = " ".join(str(err).split())
+                raise RunFileError(f"cannot read the run at {self.run}: {reason}") from None
 
     def query(self, sql: str, args: list | tuple = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            return self.run.store().conn.execute(sql.replace("?", "%s"), list(args)).fetchall()
+        return self._call("query", sql, list(args))
 
     def has_table(self, name: str) -> bool:
-        with self._lock:
-            return self.run.store().has_table(name)
+        return self._call("has_table", name)
 
     def save_review(self, row: dict[str, Any]) -> None:
-        with self._lock:
-            self.run.store().save_review({c: row[c] for c in REVIEW_COLUMNS})
+        self._call("save_review", {c: row[c] for c in REVIEW_COLUMNS})
 
 
 def reader(run: Run) -> RunReader:

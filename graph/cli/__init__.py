@@ -13,6 +13,7 @@ from graph.cli.generate import meta, pipeline, run, worker
 from graph.cli.inspect import inspect
 from graph.cli.maintain import prune
 from graph.cli.output import draw_graph, export_command, stats
+from graph.cli.view import view
 
 
 @click.group(cls=DecifGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,6 +30,7 @@ def cli() -> None:
     decif inspect   list samples, or follow one sample step by step
     decif export    accepted pairs -> LLaMA-Factory JSONL + dataset_info.json
     decif stats     a run's figures: text, JSON, or an offline HTML report
+    decif view      look at a run in the browser, review samples, calibrate the judge
     decif graph     draw a graph: Mermaid, ASCII, PNG or SVG
     decif constraints  the constraint types a sample draws, and how each is verified
     decif prune     drop finished samples' step-by-step checkpoints (a run made small)
@@ -46,5 +48,6 @@ for command in (
     constraints,
     prune,
     worker,
+    view,
 ):
     cli.add_command(command)
