@@ -13,6 +13,7 @@ from checkpoints.runs import Run
 from graph.cli.common import BadInput, require_run
 from graph.cli.options import base_model_option, run_dir_option
 from graph.export import DATASET_INFO, FORMATS
+from graph.export.selection import REVIEWER_KEPT
 
 GRAPHS = ("sample", "meta")
 
@@ -44,6 +45,15 @@ GRAPHS = ("sample", "meta")
     help="System prompt written into every record, so the trainer's template does not put "
     'its own default there (qwen\'s: "You are Qwen, created by Alibaba Cloud...").',
 )
+@click.option(
+    "--reviewer-kept",
+    type=click.Choice(REVIEWER_KEPT),
+    default="leave-out",
+    show_default=True,
+    help="Samples the judge or a check rejected that a reviewer kept (decif view): leave "
+    "them out (counted in the summary), or add them - only if every code check passed. "
+    "Samples a reviewer dropped are always left out.",
+)
 def export_command(
     run_dir: Run,
     fmt: str,
@@ -51,6 +61,7 @@ def export_command(
     name: str | None,
     base_model: str,
     system_prompt: str | None,
+    reviewer_kept: str,
 ) -> None:
     """Export accepted samples for training: SFT, DPO, RL or a Hugging Face dataset.
 
@@ -63,7 +74,7 @@ def export_command(
     """
 
     require_run(run_dir)
-    done = run_export(run_dir, out, fmt, name, base_model, system_prompt)
+    done = run_export(run_dir, out, fmt, name, base_model, system_prompt, reviewer_kept)
     where = f" (dataset {done.dataset!r} in {out.parent / DATASET_INFO})" if done.dataset else ""
     click.echo(f"{done.count} {fmt} records -> {out}{where}")
     for path in done.files:
@@ -82,25 +93,39 @@ def export_run(
     return run_export(run, out, fmt, name, base_model, system_prompt).count
 
 
-def run_export(run, out: Path, fmt: str, name: str | None, base_model: str, system_prompt):
+def run_export(
+    run,
+    out: Path,
+    fmt: str,
+    name: str | None,
+    base_model: str,
+    system_prompt,
+    reviewer_kept: str = "leave-out",
+):
     """The export, with every way it can fail as one line: exit 2 for what the user can
     change (nothing to export, a file where a folder belongs), 1 for the environment."""
+    from checkpoints.reviews import decisions_by_sample
     from graph.export import MissingExtra, NothingToExport, export
+    from graph.export.selection import describe, select
 
     if fmt == "hf" and out.exists() and not out.is_dir():
         raise BadInput(f"--format hf writes a folder, and {out} is a file: give another --out")
     if fmt != "hf" and out.is_dir():
         raise BadInput(f"{out} is a folder: give --out a file name such as {out / 'data.jsonl'}")
+    store = run.store()
+    rows, left_out = select(store.rows(), decisions_by_sample(store.reviews()), reviewer_kept)
     try:
-        done = export(run.store().rows(), out, fmt, name, base_model, system_prompt, run)
+        done = export(rows, out, fmt, name, base_model, system_prompt, run)
     except NothingToExport as err:
-        raise BadInput(f"nothing to export as {fmt}: {err}") from None
+        left = f" ({describe(left_out)})" if left_out else ""
+        raise BadInput(f"nothing to export as {fmt}: {err}{left}") from None
     except MissingExtra as err:
         raise click.ClickException(str(err)) from None
     except json.JSONDecodeError as err:
         raise click.ClickException(f"cannot export to {out}: {err}") from None
-    for note in done.notes:
-        click.echo(f"note: {note}", err=True)
+    for note in [*done.notes, describe(left_out)]:
+        if note:
+            click.echo(f"note: {note}", err=True)
     return done
 
 
