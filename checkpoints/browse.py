@@ -151,6 +151,7 @@ class RunReader:
 
     def __init__(self, run: Run):
         self.run = run
+        self._queues: dict[tuple[int, int], list[str]] = {}  # (seed, samples) -> order
 
     # -- what a database does: the subclasses
 
@@ -208,12 +209,16 @@ class RunReader:
         return [decode_review(r) for r in rows]
 
     def queue(self, seed: int) -> list[str]:
-        """The review queue: every sample the judge gave verdicts on (see queue_order)."""
-        rows = self.query(
-            "select id, status from samples where verdicts is not null "
-            "and verdicts not in ('', '[]')"
-        )
-        return queue_order([(r["id"], r["status"]) for r in rows], seed)
+        """The review queue: every sample the judge gave verdicts on (see queue_order),
+        made again only when the run has more samples than when it was last made."""
+        key = (seed, self.total())
+        if key not in self._queues:
+            rows = self.query(
+                "select id, status from samples where verdicts is not null "
+                "and verdicts not in ('', '[]')"
+            )
+            self._queues = {key: queue_order([(r["id"], r["status"]) for r in rows], seed)}
+        return self._queues[key]
 
     def reviewed_by(self, reviewer: str) -> set[str]:
         if not self.has_table("reviews"):

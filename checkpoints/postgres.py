@@ -41,6 +41,7 @@ create table if not exists samples ({_columns(SAMPLE_COLUMNS, "id")});
 create index if not exists samples_status on samples (status, reason);
 create index if not exists samples_position on samples (position);
 create index if not exists samples_finished on samples (finished_at);
+create index if not exists samples_domain on samples (domain);
 create table if not exists reviews (
     {_columns(REVIEW_COLUMNS, None)}, primary key ({", ".join(REVIEW_KEY)})
 );
@@ -56,6 +57,7 @@ SCHEMA_OBJECTS = [
     "samples_status",
     "samples_position",
     "samples_finished",
+    "samples_domain",
     "reviews",
     "run_config",
     "queue",

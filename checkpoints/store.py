@@ -47,7 +47,7 @@ class SampleStore:
             if not self.samples.exists():
                 self.samples.create(SAMPLE_COLUMNS, pk="id")
                 self.samples.create_index(["status", "reason"])
-            for column in ("position", "finished_at"):  # the viewer's pages, in either order
+            for column in ("position", "finished_at", "domain"):  # the viewer's pages
                 self.samples.create_index([column], if_not_exists=True)
             for name, kind in SAMPLE_COLUMNS.items():  # a run made before a column was added
                 if name not in self.samples.columns_dict:
