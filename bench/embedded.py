@@ -20,14 +20,14 @@ from pathlib import Path
 
 from graph.runner import run_samples
 from graph.scenarios import load_scenarios
-from nodes.llm import Completion, Messages, Sampling
+from nodes.llm import LLM, Completion, Messages, Sampling
 from nodes.llm.llamacpp import BATCH, LlamaCppLLM, embedded_model_path, physical_cores
 from nodes.state import SampleSettings
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "scenarios.jsonl"
 
 
-class Recording:
+class Recording(LLM):
     """The llamacpp backend, every call kept: what was asked and what it cost."""
 
     def __init__(self, llm: LlamaCppLLM):

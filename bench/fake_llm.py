@@ -9,11 +9,11 @@ import json
 import threading
 import time
 
-from nodes.llm import Completion, Messages, Sampling
+from nodes.llm import LLM, Completion, Messages, Sampling
 from nodes.meta import REQUEST_PATTERN, SCENARIO_PATTERN
 
 
-class FixedLatencyLLM:
+class FixedLatencyLLM(LLM):
     name = "fixed-latency"
 
     def __init__(self, latency_s: float):

@@ -130,12 +130,12 @@ async def run_samples(
 
 
 def tally(counts: Counter, llm: LLM | None = None) -> str:
-    """The progress bar's counts, in the summary's order and with its statuses; then, on
-    a pool of servers, its state: endpoints up and requests in flight against the limit
-    it has adapted to (`PooledLLM.status`)."""
+    """The progress bar's counts, in the summary's order and with its statuses; then the
+    client's own state where it has one (a pool of servers: endpoints up and requests in
+    flight against the limit it has adapted to)."""
     line = ", ".join(f"{status}={counts[status]}" for status in STATUSES)
-    pool_status = getattr(llm, "status", None)
-    return f"{line}; {pool_status()}" if pool_status else line
+    status = llm.status() if llm else None
+    return f"{line}; {status}" if status else line
 
 
 def draw_scenarios(scenarios: Sequence[Scenario], count: int, seed: int) -> list[Scenario]:

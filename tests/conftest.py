@@ -8,7 +8,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakes import ScriptedLLM  # noqa: E402
+from fakes import ScriptedLLM, scripted_backend  # noqa: E402
 
 from graph import SampleSettings, build_sample_graph  # noqa: E402
 from nodes.context import SampleContext  # noqa: E402
@@ -44,6 +44,18 @@ def run_graph():
         return graph.invoke(INPUT, CONFIG, context=context), llm, graph
 
     return run
+
+
+@pytest.fixture
+def use_scripted(monkeypatch):
+    """Register an LLM as the backend `scripted` for one test (`--backend scripted`)."""
+    from nodes.llm.backend import REGISTRY
+
+    def use(llm):
+        monkeypatch.setitem(REGISTRY, "scripted", scripted_backend(llm))
+        return llm
+
+    return use
 
 
 @pytest.fixture(scope="session")

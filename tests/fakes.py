@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from nodes.llm import Completion, Messages, Sampling
+from nodes.llm import LLM, Backend, Completion, Messages, Sampling
 from prompts import load, names
 
 TESTS = Path(__file__).parent
@@ -30,7 +30,7 @@ def prompt_name(messages: Messages) -> str:
     raise KeyError(f"no prompt file has the system message {system[:60]!r}")
 
 
-class ScriptedLLM:
+class ScriptedLLM(LLM):
     """Replies per prompt name, consumed in order (the last one repeats).
 
     A reply may be text, a JSON-able value (sent as JSON text), or a function of the
@@ -77,6 +77,23 @@ class ScriptedLLM:
 
     def count(self, name: str) -> int:
         return sum(1 for c in self.calls if c["prompt"] == name)
+
+
+def scripted_backend(llm: LLM) -> type[Backend]:
+    """The backend `scripted`, whose client is `llm`, declared as a backend module declares
+    one; registered (`nodes.llm.register`), `decif ... --backend scripted` runs on it."""
+
+    class Scripted(Backend):
+        name = "scripted"
+        summary = "a scripted LLM (tests)"
+        default_concurrency = 1  # as the default backend: one sample at a time
+        small_by_default = True
+
+        @classmethod
+        def build(cls, model: str | None, concurrency: int | None = None, **options) -> LLM:
+            return llm
+
+    return Scripted
 
 
 def python_process(script: Path, *args: str, **popen) -> subprocess.Popen:

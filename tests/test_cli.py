@@ -9,8 +9,9 @@ from click.testing import CliRunner
 from conftest import good_script
 from fakes import ScriptedLLM
 
-import graph.cli.common
+import nodes.llm.vllm
 from graph.cli import cli
+from nodes.llm import BackendError
 
 SCENARIOS = [
     {"domain": "Travel", "request": "plan a trip", "scenario": "A student plans a cheap trip."},
@@ -27,11 +28,14 @@ def scenarios_file(tmp_path):
 
 
 @pytest.fixture
-def scripted(monkeypatch):
-    """Make `decif run` use a scripted LLM instead of loading a model."""
-    llm = ScriptedLLM(good_script(judge=[{"verdicts": ["YES", "YES"]}, {"verdicts": ["NO", "NO"]}]))
-    monkeypatch.setattr(graph.cli.common, "make_llm", lambda *a, **k: llm)
-    return llm
+def scripted(use_scripted):
+    """A scripted LLM as the backend `scripted` (`decif run --backend scripted`)."""
+    return use_scripted(
+        ScriptedLLM(good_script(judge=[{"verdicts": ["YES", "YES"]}, {"verdicts": ["NO", "NO"]}]))
+    )
+
+
+SCRIPTED = ("--backend", "scripted")
 
 
 def invoke(*args):
@@ -44,7 +48,15 @@ def invoke(*args):
 def test_run_inspect_export(tmp_path, scenarios_file, scripted):
     run = tmp_path / "run"
     result = invoke(
-        "run", "--run", run, "--scenarios", scenarios_file, "--max-attempts", "1", "--no-progress"
+        "run",
+        *SCRIPTED,
+        "--run",
+        run,
+        "--scenarios",
+        scenarios_file,
+        "--max-attempts",
+        "1",
+        "--no-progress",
     )
     assert result.exit_code == 0, result.output
     assert "1 accepted, 2 rejected, 0 failed" in result.output
@@ -87,7 +99,17 @@ def test_run_inspect_export(tmp_path, scenarios_file, scripted):
 
 def test_inspect_json_trajectory_is_machine_readable(tmp_path, scenarios_file, scripted):
     run = tmp_path / "run"
-    invoke("run", "--run", run, "--scenarios", scenarios_file, "--limit", "1", "--no-progress")
+    invoke(
+        "run",
+        *SCRIPTED,
+        "--run",
+        run,
+        "--scenarios",
+        scenarios_file,
+        "--limit",
+        "1",
+        "--no-progress",
+    )
     sample_id = json.loads(invoke("inspect", "--run", run, "--json").output)[0]["id"]
     data = json.loads(invoke("inspect", "--run", run, sample_id, "--json").output)
     assert data["sample"]["status"] == "accepted"
@@ -97,8 +119,18 @@ def test_inspect_json_trajectory_is_machine_readable(tmp_path, scenarios_file, s
 
 def test_rerun_with_other_settings_is_refused(tmp_path, scenarios_file, scripted):
     run = tmp_path / "run"
-    invoke("run", "--run", run, "--scenarios", scenarios_file, "--limit", "1", "--no-progress")
-    result = invoke("run", "--run", run, "--scenarios", scenarios_file, "--mode", "wild")
+    invoke(
+        "run",
+        *SCRIPTED,
+        "--run",
+        run,
+        "--scenarios",
+        scenarios_file,
+        "--limit",
+        "1",
+        "--no-progress",
+    )
+    result = invoke("run", *SCRIPTED, "--run", run, "--scenarios", scenarios_file, "--mode", "wild")
     assert result.exit_code != 0
     assert "mode: 'constrained' -> 'wild'" in result.output
 
@@ -173,7 +205,17 @@ def test_inspect_and_export_refuse_a_directory_that_is_not_a_run(tmp_path):
 
 def test_inspect_unknown_sample(tmp_path, scenarios_file, scripted):
     run = tmp_path / "run"
-    invoke("run", "--run", run, "--scenarios", scenarios_file, "--limit", "1", "--no-progress")
+    invoke(
+        "run",
+        *SCRIPTED,
+        "--run",
+        run,
+        "--scenarios",
+        scenarios_file,
+        "--limit",
+        "1",
+        "--no-progress",
+    )
     result = invoke("inspect", "--run", run, "nope")
     assert result.exit_code == 2
     assert "no sample 'nope'" in result.output
@@ -208,21 +250,20 @@ def test_a_missing_model_file_is_one_line_error(tmp_path, scenarios_file):
 def test_vllm_engine_options_reach_the_backend(tmp_path, scenarios_file, monkeypatch):
     seen = {}
 
-    def record(backend, **kwargs):
-        seen.update(kwargs, backend=backend)
-        raise graph.cli.common.BackendError("stop here")
+    def record(**kwargs):
+        seen.update(kwargs)
+        raise BackendError("stop here")
 
-    monkeypatch.setattr(graph.cli.common, "make_llm", record)
+    monkeypatch.setattr(nodes.llm.vllm, "VLLMLLM", record)
     result = invoke(
         "run", "--run", tmp_path / "run", "--scenarios", scenarios_file, "--backend", "vllm",
         "--model", "m", "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager",
         "--engine-arg", "max_num_seqs=8", "--engine-arg", "kv_cache_dtype=fp8",
     )  # fmt: skip
     assert result.exit_code == 1 and "stop here" in result.output
+    # the vllm backend's client got its own options and nothing of another backend's
     assert seen == {
-        "backend": "vllm",
         "model": "m",
-        "base_url": None,
         "tensor_parallel_size": 1,
         "dtype": "float32",
         "max_model_len": 2048,

@@ -87,13 +87,14 @@ def server():
     server.shutdown()
 
 
-def decif_run(base_url: str, run: Path):
+def decif_run(base_url: str, run: Path, *options: str):
     """`decif run` of one scenario against the server at `base_url`."""
     scenarios = run.parent / "scenarios.jsonl"
     scenarios.write_text(json.dumps({"request": "write a poem", "scenario": "A teacher."}) + "\n")
     arguments = ["run", "--run", run, "--scenarios", scenarios, "--backend", "openai"]
     arguments += ["--constraint-types", "punctuation:no_comma"]  # what the scripted answer meets
-    return CliRunner().invoke(cli, [*map(str, arguments), "--base-url", base_url, "--no-progress"])
+    arguments += ["--base-url", base_url, "--no-progress", *options]
+    return CliRunner().invoke(cli, list(map(str, arguments)))
 
 
 SCHEMA = {"type": "object", "properties": {"verdicts": {"type": "array"}}}
@@ -142,17 +143,11 @@ def test_decif_run_against_the_server(server, tmp_path):
     assert json.loads((run / "config.json").read_text())["llm"] == "openai:tiny"
 
 
-def test_a_server_that_goes_away_mid_run_is_one_line_error(server, tmp_path, monkeypatch):
-    import graph.cli.common
-
-    def vanishing_server(*args, **kwargs):
-        llm = OpenAILLM(server.base_url)  # the probe still answers
-        server.shutdown()
-        server.server_close()
-        return llm
-
-    monkeypatch.setattr(graph.cli.common, "make_llm", vanishing_server)
-    result = decif_run(server.base_url, tmp_path / "run")
+def test_a_server_that_goes_away_mid_run_is_one_line_error(server, tmp_path, use_scripted):
+    use_scripted(OpenAILLM(server.base_url))  # the probe still answers
+    server.shutdown()
+    server.server_close()
+    result = decif_run(server.base_url, tmp_path / "run", "--backend", "scripted")
     assert result.exit_code == 1
     assert "the backend failed (lost http://127.0.0.1:" in result.output
     assert "Cannot connect to host" in result.output

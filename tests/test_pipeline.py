@@ -14,16 +14,18 @@ from graph.cli import cli
 from nodes.meta import SEED_DOMAINS
 
 DRIVER = """
-import graph.cli.common
-from fakes import ScriptedLLM
+import graph.cli
+from fakes import ScriptedLLM, scripted_backend
+from nodes.llm import register
 from test_meta_graph import script as meta_script
 from test_runner import per_sample_script
 
 llm = ScriptedLLM(per_sample_script() | meta_script(), delay_s={delay}, log_path={log!r})
-graph.cli.common.make_llm = lambda *args, **kwargs: llm
+register(scripted_backend(llm))
 graph.cli.cli.main(
-    ["pipeline", "--run", {run!r}, "--samples", "3", "--iterations", "2", "--max-domains", "2",
-     "--max-requests", "3", "--no-progress", "--constraint-types", "punctuation:no_comma"]
+    ["pipeline", "--backend", "scripted", "--run", {run!r}, "--samples", "3", "--iterations", "2",
+     "--max-domains", "2", "--max-requests", "3", "--no-progress",
+     "--constraint-types", "punctuation:no_comma"]
 )
 """
 META_CALLS = 2 + 2 + 3  # domain prompts, one per domain, one per request

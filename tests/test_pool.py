@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from conftest import NO_COMMAS, good_script
 from fake_server import FakeOpenAI, scripted_reply
 
-import graph.cli.common
+import nodes.llm.pool
 from checkpoints import SampleStore
 from checkpoints.stats import run_stats
 from graph.cli import cli
@@ -393,11 +393,11 @@ def test_decif_run_on_two_endpoints_records_which_answered(tmp_path):
 def test_a_file_of_base_urls_adds_to_the_given_ones(tmp_path, monkeypatch):
     seen = {}
 
-    def record(backend, **kwargs):
-        seen.update(kwargs)
+    def record(base_urls, **kwargs):  # the pool the openai backend makes of several URLs
+        seen.update(kwargs, base_url=tuple(base_urls))
         raise BackendError("stop here")
 
-    monkeypatch.setattr(graph.cli.common, "make_llm", record)
+    monkeypatch.setattr(nodes.llm.pool, "PooledLLM", record)
     listed = tmp_path / "endpoints.txt"
     listed.write_text(
         "# the GPU nodes\nhttp://gpu1:8000/v1\n\nhttp://gpu2:8000/v1  # second\nhttp://gpu0:8000/v1/\n"

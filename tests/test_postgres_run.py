@@ -91,20 +91,19 @@ def test_a_lease_keeps_other_workers_off_until_it_lapses(postgres_run):
     assert store.progress()["done"] == 1
 
 
-def test_other_settings_on_a_run_in_postgresql_are_refused(postgres_run, tmp_path, monkeypatch):
-    import graph.cli.common
-
-    monkeypatch.setattr(graph.cli.common, "make_llm", lambda *a, **k: ScriptedLLM({}))
+def test_other_settings_on_a_run_in_postgresql_are_refused(postgres_run, tmp_path, use_scripted):
+    use_scripted(ScriptedLLM({}))  # no model is loaded, whatever happens
+    scripted = ("--backend", "scripted")
     file = tmp_path / "s.jsonl"
     file.write_text(json.dumps({"request": "a task", "scenario": "A person."}) + "\n")
     open_run(postgres_run).save_config(settings={"mode": "constrained"}, backend="llamacpp")
-    result = invoke("run", "--run", postgres_run, "--scenarios", file, "--mode", "wild")
+    result = invoke("run", *scripted, "--run", postgres_run, "--scenarios", file, "--mode", "wild")
     assert result.exit_code == 2
     assert "mode: 'constrained' -> 'wild'" in result.output
     assert "postgres@" not in result.output  # no credentials in messages
-    reseeded = invoke("worker", "--run", postgres_run, "--seed", "7")
+    reseeded = invoke("worker", *scripted, "--run", postgres_run, "--seed", "7")
     assert reseeded.exit_code == 2 and "leave --seed out" in reseeded.output
-    lonely = invoke("worker", "--run", tmp_path / "dir")
+    lonely = invoke("worker", *scripted, "--run", tmp_path / "dir")
     assert lonely.exit_code == 2 and "works on a run in PostgreSQL" in lonely.output
 
 

@@ -21,7 +21,6 @@ from fakes import ScriptedLLM, decif_process, python_process, run_to_end
 from test_meta_graph import script as meta_script
 from test_runner import SCENARIOS, per_sample_script
 
-import graph.cli.common
 from checkpoints import SampleStore, open_async_checkpointer, open_checkpointer
 from graph import build_sample_graph
 from graph.cli import cli
@@ -82,16 +81,28 @@ def test_a_kill_between_a_steps_writes_and_its_checkpoint_loses_nothing(tmp_path
     assert {(r["status"], r["reason"]) for r in rows} == {("accepted", "all_criteria_passed")}
 
 
-SLOW_CLI_DRIVER = """
-import graph.cli.common
-from fakes import ScriptedLLM
+# A run that holds its write lock at its 7th call until the file `gate` exists.
+GATED_CLI_DRIVER = """
+import os, time
+import graph.cli
+from fakes import ScriptedLLM, scripted_backend
+from nodes.llm import register
 from test_runner import per_sample_script
 
-llm = ScriptedLLM(per_sample_script(), delay_s=0.5, log_path={log!r})
-graph.cli.common.make_llm = lambda *args, **kwargs: llm
-graph.cli.cli.main(["run", "--run", {run!r}, "--scenarios", {scenarios!r}, "--no-progress",
-                    "--constraint-types", "punctuation:no_comma"])
+class Gated(ScriptedLLM):
+    def complete(self, messages, sampling, schema=None):
+        while len(self.calls) >= 6 and not os.path.exists({gate!r}):
+            time.sleep(0.02)
+        return super().complete(messages, sampling, schema)
+
+llm = Gated(per_sample_script(), log_path={log!r})
+register(scripted_backend(llm))
+graph.cli.cli.main(["run", "--backend", "scripted", "--run", {run!r}, "--scenarios", {scenarios!r},
+                    "--no-progress", "--constraint-types", "punctuation:no_comma"])
 """
+
+
+SCRIPTED = ("--backend", "scripted")
 
 
 def write_scenarios(path, scenarios=SCENARIOS):
@@ -103,8 +114,9 @@ def test_a_second_writer_is_refused_at_once_and_readers_work_meanwhile(tmp_path)
     run_dir, log = tmp_path / "run", tmp_path / "calls.jsonl"
     scenarios = write_scenarios(tmp_path / "scenarios.jsonl")
     driver = tmp_path / "driver.py"
-    paths = {"log": str(log), "run": str(run_dir), "scenarios": str(scenarios)}
-    driver.write_text(SLOW_CLI_DRIVER.format(**paths))
+    gate = tmp_path / "gate"
+    paths = {"log": str(log), "run": str(run_dir), "scenarios": str(scenarios), "gate": str(gate)}
+    driver.write_text(GATED_CLI_DRIVER.format(**paths))
     first = python_process(driver)
     while not (log.exists() and log.read_text()):  # the first holds the lock: it is calling
         time.sleep(0.02)
@@ -129,6 +141,7 @@ def test_a_second_writer_is_refused_at_once_and_readers_work_meanwhile(tmp_path)
         assert reader.returncode == 0, error
     assert first.poll() is None, "the readers ran while the first run was going"
 
+    gate.touch()
     assert first.wait(timeout=60) == 0
     calls = [(c["prompt"], c["user"]) for c in map(json.loads, log.read_text().splitlines())]
     assert len(calls) == 30 == len(set(calls)), "the second writer made calls"
@@ -161,38 +174,38 @@ def test_a_rerun_with_another_model_is_refused_and_the_run_is_untouched(tmp_path
     assert len(list(SampleStore(run_dir).rows())) == 1  # nothing ran on the other model
 
 
-def test_a_rerun_on_another_scenarios_file_needs_extend(tmp_path, monkeypatch):
-    monkeypatch.setattr(graph.cli.common, "make_llm", lambda *a, **k: ScriptedLLM(good_script()))
+def test_a_rerun_on_another_scenarios_file_needs_extend(tmp_path, use_scripted):
+    use_scripted(ScriptedLLM(good_script()))
     run_dir = tmp_path / "run"
     first = write_scenarios(tmp_path / "first.jsonl", SCENARIOS[:3])
     second = write_scenarios(tmp_path / "second.jsonl", SCENARIOS[3:])
-    assert decif_run(run_dir, first, "--limit", "2").exit_code == 0
-    assert decif_run(run_dir, first).exit_code == 0  # another --limit on the same file is fine
+    assert decif_run(run_dir, first, "--limit", "2", *SCRIPTED).exit_code == 0
+    # another --limit on the same file is fine
+    assert decif_run(run_dir, first, *SCRIPTED).exit_code == 0
     assert SampleStore(run_dir).counts() == {"accepted": 3}
 
-    refused = decif_run(run_dir, second)
+    refused = decif_run(run_dir, second, *SCRIPTED)
     assert refused.exit_code == 2
     assert f"was started on other scenarios ({first})" in refused.output
     assert SampleStore(run_dir).counts() == {"accepted": 3}
 
-    extended = decif_run(run_dir, second, "--extend")
+    extended = decif_run(run_dir, second, "--extend", *SCRIPTED)
     assert extended.exit_code == 0, extended.output
     assert SampleStore(run_dir).counts() == {"accepted": 6}
     sources = json.loads((run_dir / "config.json").read_text())["scenarios"]
     assert [s["file"] for s in sources] == [str(first), str(second)]
-    assert decif_run(run_dir, second).exit_code == 0  # now one of the run's own files
+    assert decif_run(run_dir, second, *SCRIPTED).exit_code == 0  # now one of the run's own
 
 
-def test_extending_a_pipeline_run_says_its_export_is_stale(tmp_path, monkeypatch):
-    llm = ScriptedLLM(per_sample_script() | meta_script())
-    monkeypatch.setattr(graph.cli.common, "make_llm", lambda *a, **k: llm)
+def test_extending_a_pipeline_run_says_its_export_is_stale(tmp_path, use_scripted):
+    use_scripted(ScriptedLLM(per_sample_script() | meta_script()))
     run_dir = tmp_path / "run"
-    pipeline = ["pipeline", "--run", run_dir, "--samples", "2", "--iterations", "1"]
+    pipeline = ["pipeline", *SCRIPTED, "--run", run_dir, "--samples", "2", "--iterations", "1"]
     pipeline += ["--max-domains", "1", "--max-requests", "1", "--no-progress"]
     pipeline += ["--constraint-types", "punctuation:no_comma"]
     assert CliRunner().invoke(cli, list(map(str, pipeline))).exit_code == 0
 
-    result = decif_run(run_dir, write_scenarios(tmp_path / "more.jsonl"), "--extend")
+    result = decif_run(run_dir, write_scenarios(tmp_path / "more.jsonl"), "--extend", *SCRIPTED)
     assert result.exit_code == 0, result.output
     assert (
         f"note: {run_dir}/export/decif.jsonl was written by decif pipeline before these "
@@ -201,7 +214,7 @@ def test_extending_a_pipeline_run_says_its_export_is_stale(tmp_path, monkeypatch
 
 
 def test_every_line_of_the_progress_bar_agrees_with_itself_and_the_last_with_the_summary(
-    tmp_path, monkeypatch
+    tmp_path, use_scripted
 ):
     """The bar counts the run's samples, those of earlier invocations included, like the
     summary does; on every line it draws, the counts add up to the samples done."""
@@ -212,11 +225,10 @@ def test_every_line_of_the_progress_bar_agrees_with_itself_and_the_last_with_the
 
     script = per_sample_script() | {"judge": judge}
     # slow enough that the bar draws a line at every sample (tqdm draws at most every 0.1 s)
-    llm = ScriptedLLM(script, delay_s=0.03)
-    monkeypatch.setattr(graph.cli.common, "make_llm", lambda *a, **k: llm)
+    use_scripted(ScriptedLLM(script, delay_s=0.03))
     run_dir, scenarios = tmp_path / "run", write_scenarios(tmp_path / "scenarios.jsonl")
-    assert decif_run(run_dir, scenarios, "--limit", "3").exit_code == 0
-    result = decif_run(run_dir, scenarios, "--progress")
+    assert decif_run(run_dir, scenarios, "--limit", "3", *SCRIPTED).exit_code == 0
+    result = decif_run(run_dir, scenarios, "--progress", *SCRIPTED)
     assert result.exit_code == 0, result.output
 
     lines = [line for line in re.split(r"[\r\n]+", result.stderr) if line.startswith("samples")]
@@ -230,17 +242,17 @@ def test_every_line_of_the_progress_bar_agrees_with_itself_and_the_last_with_the
     assert " 6/6 " in lines[-1]
     assert result.stdout == f"{run_dir}: 4 accepted, 2 rejected, 0 failed\n"
 
-    again = decif_run(run_dir, scenarios, "--progress", "--limit", "2")  # counts these two
+    again = decif_run(run_dir, scenarios, "--progress", "--limit", "2", *SCRIPTED)  # these two
     assert again.stderr.strip().endswith(", accepted=1, rejected=1, failed=0]"), again.stderr
 
 
-def test_a_json_array_of_scenarios_is_a_scenarios_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(graph.cli.common, "make_llm", lambda *a, **k: ScriptedLLM(good_script()))
+def test_a_json_array_of_scenarios_is_a_scenarios_file(tmp_path, use_scripted):
+    use_scripted(ScriptedLLM(good_script()))
     scenarios = tmp_path / "scenarios.json"
     scenarios.write_text(
         json.dumps([{"request": s.request, "scenario": s.scenario} for s in SCENARIOS])
     )
-    result = decif_run(tmp_path / "run", scenarios)
+    result = decif_run(tmp_path / "run", scenarios, *SCRIPTED)
     assert result.exit_code == 0, result.output
     rows = list(SampleStore(tmp_path / "run").rows())
     assert [r["id"] for r in rows] == [s.id for s in SCENARIOS]

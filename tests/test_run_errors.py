@@ -18,7 +18,6 @@ from fake_server import HANG, scripted_reply, serving
 from fakes import ScriptedLLM, decif_process, prompt_name, python_process
 from test_runner import SCENARIOS
 
-import graph.cli.common
 from checkpoints import SampleStore
 from graph.cli import cli
 
@@ -39,6 +38,9 @@ def decif(*arguments):
     return CliRunner().invoke(cli, list(map(str, arguments)))
 
 
+SCRIPTED = ("--backend", "scripted")
+
+
 def decif_run(run_dir, scenarios, *options):
     arguments = ["run", "--run", run_dir, "--scenarios", scenarios, "--no-progress"]
     return decif(*arguments, "--constraint-types", "punctuation:no_comma", *options)
@@ -50,18 +52,16 @@ def write_scenarios(path, scenarios=SCENARIOS):
 
 
 @pytest.fixture
-def scripted(monkeypatch) -> ScriptedLLM:
-    """The LLM every command of the test gets: good replies, calls counted."""
-    llm = ScriptedLLM(good_script())
-    monkeypatch.setattr(graph.cli.common, "make_llm", lambda *args, **kwargs: llm)
-    return llm
+def scripted(use_scripted) -> ScriptedLLM:
+    """The backend `scripted` (SCRIPTED): good replies, calls counted."""
+    return use_scripted(ScriptedLLM(good_script()))
 
 
 @pytest.fixture
 def finished_run(tmp_path, scripted):
     """A run of SCENARIOS that finished; returns (run_dir, scenarios file)."""
     run_dir, scenarios = tmp_path / "run", write_scenarios(tmp_path / "scenarios.jsonl")
-    assert decif_run(run_dir, scenarios).exit_code == 0
+    assert decif_run(run_dir, scenarios, *SCRIPTED).exit_code == 0
     scripted.calls.clear()
     return run_dir, scenarios
 
@@ -78,12 +78,12 @@ def test_a_lone_surrogate_in_a_scenario_is_bad_input(tmp_path):
 def test_a_damaged_config_json_is_one_line_and_deleting_it_resumes(finished_run, damage, scripted):
     run_dir, scenarios = finished_run
     (run_dir / "config.json").write_text(damage)
-    line = error_line(decif_run(run_dir, scenarios), 1)
+    line = error_line(decif_run(run_dir, scenarios, *SCRIPTED), 1)
     assert line.startswith(f"Error: {run_dir / 'config.json'} cannot be read (")
     assert line.endswith("restore it, or delete it to accept this command's settings for the run")
 
     (run_dir / "config.json").unlink()  # as the message says
-    assert decif_run(run_dir, scenarios).exit_code == 0
+    assert decif_run(run_dir, scenarios, *SCRIPTED).exit_code == 0
     assert scripted.calls == []  # the finished samples were kept
     assert SampleStore(run_dir).counts() == {"accepted": 6}
 
@@ -99,7 +99,7 @@ def test_a_corrupt_samples_db_is_one_line(finished_run, command, tmp_path):
     garbage.write_bytes(b"this is not a database\x00" * 200)
     garbage.replace(run_dir / "samples.db")
     if command == "run":
-        result = decif_run(run_dir, scenarios)
+        result = decif_run(run_dir, scenarios, *SCRIPTED)
     else:
         extra = ["--out", tmp_path / "out.jsonl"] if command == "export" else []
         result = decif(command, "--run", run_dir, *extra)
@@ -157,14 +157,15 @@ def test_a_run_directory_that_cannot_be_made_fails_before_the_server_is_probed(
 
 
 DISK_DRIVER = """
-import graph.cli.common
-from fakes import ScriptedLLM
+import graph.cli
+from fakes import ScriptedLLM, scripted_backend
+from nodes.llm import register
 from test_runner import per_sample_script
 
 llm = ScriptedLLM(per_sample_script(), log_path={log!r})
-graph.cli.common.make_llm = lambda *args, **kwargs: llm
-graph.cli.cli.main(["run", "--run", {run!r}, "--scenarios", {scenarios!r}, "--no-progress",
-                    "--constraint-types", "punctuation:no_comma"])
+register(scripted_backend(llm))
+graph.cli.cli.main(["run", "--backend", "scripted", "--run", {run!r}, "--scenarios", {scenarios!r},
+                    "--no-progress", "--constraint-types", "punctuation:no_comma"])
 """
 
 

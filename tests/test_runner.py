@@ -131,14 +131,15 @@ def test_a_finished_parallel_branch_is_kept_when_its_sibling_is_killed(tmp_path)
 
 
 CLI_DRIVER = """
-import graph.cli.common
-from fakes import ScriptedLLM
+import graph.cli
+from fakes import ScriptedLLM, scripted_backend
+from nodes.llm import register
 from test_runner import per_sample_script
 
 llm = ScriptedLLM(per_sample_script(), delay_s=0.2, log_path={log!r})
-graph.cli.common.make_llm = lambda *args, **kwargs: llm
-graph.cli.cli.main(["run", "--run", {run!r}, "--scenarios", {scenarios!r}, "--no-progress",
-                    "--constraint-types", "punctuation:no_comma"])
+register(scripted_backend(llm))
+graph.cli.cli.main(["run", "--backend", "scripted", "--run", {run!r}, "--scenarios", {scenarios!r},
+                    "--no-progress", "--constraint-types", "punctuation:no_comma"])
 """
 
 

@@ -23,7 +23,7 @@ from checkpoints.lock import RunLocked
 from checkpoints.store import SAMPLES_DB
 from checkpoints.tables import STATUSES
 from graph.scenarios import ScenarioError
-from nodes.llm import BackendError, make_llm
+from nodes.llm import LLM, BackendError, OptionError, backend_named, make_llm
 from nodes.state import SMALL_META, MetaSettings
 
 # --base-url as the commands get it: None, one server, or several (a pool)
@@ -44,7 +44,7 @@ class DecifGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ScenarioError, RunConfigError) as err:
+        except (ScenarioError, RunConfigError, OptionError) as err:
             raise BadInput(str(err)) from None
         except (RunLocked, RunFileError, BackendError) as err:
             raise click.ClickException(str(err)) from None
@@ -69,50 +69,26 @@ def _run_dir(ctx: click.Context) -> Path | None:
     return (ctx.obj or {}).get("run_dir")
 
 
-def open_llm(backend: str, model: str | None, base_url: BaseUrl, **options: Any):
-    """The backend the options ask for; only the options that backend takes reach it.
-    Options missing or wrong for it are bad input (exit 2); a backend that cannot start
-    is an environment failure (exit 1). Several base URLs make a pool of servers, whose
-    requests in flight follow from `concurrency`, the samples worked at once."""
-    if backend == "openai" and not base_url:
-        raise BadInput("the openai backend needs --base-url (e.g. http://localhost:8000/v1)")
-    if backend == "vllm" and not model:
-        raise BadInput("the vllm backend needs --model (a Hugging Face model directory)")
-    if backend == "llamacpp" and model and not Path(model).is_file():
-        raise BadInput(f"GGUF model file not found: {model}")
-    takes = {
-        "openai": ("timeout", "retries"),
-        "vllm": (
-            "tensor_parallel_size",
-            "dtype",
-            "max_model_len",
-            "enforce_eager",
-            "gpu_memory_utilization",
-        ),
-        "llamacpp": (),
-    }[backend]
-    chosen = {k: options[k] for k in takes if k in options}
-    if backend == "vllm":
-        chosen |= options.get("engine_args") or {}
-    if backend == "openai" and not isinstance(base_url, str):
-        # A sample has up to two requests out at once (answer and decompose run together):
-        # the pool lets out all that the samples can send, and adapts below that.
-        samples = options.get("concurrency") or default_concurrency(backend)
-        chosen["max_in_flight"] = 2 * samples
-    return make_llm(backend, model=model, base_url=base_url, **chosen)
+def open_llm(backend: str, model: str | None, concurrency: int | None, **options: Any) -> LLM:
+    """The backend the options ask for, for `concurrency` samples at once; only the
+    options that backend declares reach it. Options wrong for it are bad input (exit 2,
+    `OptionError`); a backend that cannot start is an environment failure (exit 1)."""
+    kind = backend_named(backend)
+    chosen = {name: options[name] for name in kind.option_names() if name in options}
+    return make_llm(backend, model, concurrency, **chosen)
 
 
 def default_concurrency(backend: str) -> int:
-    """llama.cpp runs one call at a time; batching engines and servers want many."""
-    return 1 if backend == "llamacpp" else 64
+    """Samples worked at once unless --concurrency says: the backend's own choice."""
+    return backend_named(backend).default_concurrency
 
 
-def open_for_run(run, backend: str, model: str | None, base_url: BaseUrl, **options):
+def open_for_run(run, backend: str, model: str | None, concurrency: int, **options) -> LLM:
     """The backend for a run that may have been started before: refused when the run was
     made with another backend (checked before a model is loaded) or model (checked with
     the name the backend resolves, e.g. a server's default model)."""
     same_model(run, backend)
-    llm = open_llm(backend, model, base_url, **options)
+    llm = open_llm(backend, model, concurrency, **options)
     same_model(run, backend, llm.name)
     return llm
 
@@ -152,7 +128,7 @@ def summary(counts: Counter) -> str:
 
 
 def meta_settings(backend: str, seed: int, **sizes: int | None) -> MetaSettings:
-    preset = SMALL_META if backend == "llamacpp" else MetaSettings()
+    preset = SMALL_META if backend_named(backend).small_by_default else MetaSettings()
     chosen = {k: v for k, v in sizes.items() if v is not None}
     return replace(preset, seed=seed, **chosen)
 

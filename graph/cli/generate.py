@@ -120,7 +120,7 @@ def run(
                 param_hint="--scenarios",
             )
         concurrency = concurrency or default_concurrency(backend)
-        llm = open_for_run(run_dir, backend, model, base_url, concurrency=concurrency, **options)
+        llm = open_for_run(run_dir, backend, model, concurrency, base_url=base_url, **options)
         run_dir.save_config(
             settings=settings,
             **backend_record(backend, model, base_url, llm),
@@ -193,7 +193,7 @@ def meta(
     with run_dir.writing("decif meta"):
         check_same(run_dir, "settings", SAME_OPTIONS, meta=settings)
         concurrency = concurrency or default_concurrency(backend)
-        llm = open_for_run(run_dir, backend, model, base_url, concurrency=concurrency, **options)
+        llm = open_for_run(run_dir, backend, model, concurrency, base_url=base_url, **options)
         run_dir.save_config(meta=settings, **backend_record(backend, model, base_url, llm))
         scenarios = execute(run_meta(run_dir, llm, settings, concurrency, progress))
     if out:
@@ -254,7 +254,7 @@ def pipeline(
     with run_dir.writing("decif pipeline"):
         check_same(run_dir, "settings", SAME_OPTIONS, meta=meta_, settings=settings)
         concurrency = concurrency or default_concurrency(backend)
-        llm = open_for_run(run_dir, backend, model, base_url, concurrency=concurrency, **options)
+        llm = open_for_run(run_dir, backend, model, concurrency, base_url=base_url, **options)
         sources = run_dir.read_config().get("scenarios", [])
         run_dir.save_config(
             meta=meta_,
@@ -322,6 +322,6 @@ def worker(
         )
     with run_dir.writing("decif worker"):
         concurrency = concurrency or default_concurrency(backend)
-        llm = open_for_run(run_dir, backend, model, base_url, concurrency=concurrency, **options)
+        llm = open_for_run(run_dir, backend, model, concurrency, base_url=base_url, **options)
         counts = execute(work(run_dir, llm, settings, concurrency, progress, lease))
     click.echo(f"{run_dir}: {summary(counts)}")

@@ -3,13 +3,13 @@ stage's settings, the meta stages' sizes."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
 
-from nodes.llm import BACKENDS
+from nodes.llm import backends
+from nodes.llm.backend import all_options
 
 
 def stack(*options: Callable) -> Callable:
@@ -45,116 +45,51 @@ run_dir_option = click.option(
 )
 
 
-BASE_URLS_FILE = "decif.base_urls_file"
+class BackendName(click.ParamType):
+    """--backend: the name of a registered backend (`nodes.llm.backend`), looked up when
+    the option is read, so one registered after the commands were built is a choice too."""
+
+    name = "backend"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return f"[{'|'.join(backends())}]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        if value not in backends():
+            choices = ", ".join(repr(name) for name in backends())
+            self.fail(f"{value!r} is not one of {choices}.", param, ctx)
+        return value
 
 
-def read_base_urls_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    """--base-urls-file: its URLs, kept in the context for --base-url to add."""
-    from pathlib import Path
+def with_options(options: Iterable[click.Option]) -> Callable:
+    """Add ready-made click options (a backend's own) to a command."""
+    options = tuple(options)
 
-    from graph.cli.common import BadInput
+    def apply(command: Callable) -> Callable:
+        for option in reversed(options):  # as click.option does: the first listed first
+            if isinstance(command, click.Command):
+                command.params.append(option)
+            else:
+                command.__dict__.setdefault("__click_params__", []).append(option)
+        return command
 
-    if value is None:
-        return
-    try:
-        lines = Path(value).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise BadInput(f"cannot read --base-urls-file {value}: {err}") from None
-    urls = [u for u in (line.split("#", 1)[0].strip() for line in lines) if u]
-    if not urls:
-        raise BadInput(f"--base-urls-file {value} lists no URL (one per line, # for comments)")
-    ctx.meta[BASE_URLS_FILE] = urls
-
-
-def base_urls(given: tuple[str, ...], listed: list[str]) -> str | tuple[str, ...] | None:
-    """The endpoints of --base-url and --base-urls-file, each once: None, one URL as it
-    was given (the single-server client, recorded as before), or a tuple (a pool)."""
-    from graph.cli.common import BadInput
-
-    unique: dict[str, str] = {}
-    for url in (*given, *listed):
-        if not url.lower().startswith(("http://", "https://")):
-            raise BadInput(f"{url!r} is not an endpoint URL: give http://HOST:PORT/v1")
-        unique.setdefault(url.rstrip("/"), url)
-    urls = tuple(unique.values())
-    return urls[0] if len(urls) == 1 else urls or None
+    return apply
 
 
 backend_options = stack(
     click.option(
         "--backend",
-        type=click.Choice(BACKENDS),
+        type=BackendName(),
         default="llamacpp",
         show_default=True,
-        help="llamacpp: a GGUF on the CPU (default: the embedded SmolLM2-135M); "
-        "vllm: vLLM in process on a GPU; openai: any OpenAI-compatible server.",
+        help="; ".join(f"{name}: {kind.summary}" for name, kind in backends().items()) + ".",
     ),
     click.option(
         "--model",
         help="GGUF path (llamacpp), model name or directory (vllm), or served model "
         "name (openai; default: the server's first model).",
     ),
-    click.option(
-        "--base-url",
-        multiple=True,
-        callback=lambda ctx, param, value: base_urls(value, ctx.meta.get(BASE_URLS_FILE, [])),
-        metavar="URL",
-        help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (openai). Repeat it "
-        "for a pool of servers of one model: each request goes to the least busy, in-flight "
-        "requests per server adapt to its latency, a server that fails is taken out and "
-        "probed again.",
-    ),
-    click.option(
-        "--base-urls-file",
-        metavar="FILE",
-        is_eager=True,  # read before --base-url, which adds them to its own
-        expose_value=False,
-        callback=read_base_urls_file,
-        help="More endpoints for the pool: one URL per line, # starts a comment (openai).",
-    ),
-    click.option(
-        "--timeout",
-        type=click.FloatRange(min=1),
-        default=120,
-        show_default=True,
-        help="Seconds to wait for one reply from a server (openai) before trying again.",
-    ),
-    click.option(
-        "--retries",
-        type=click.IntRange(0),
-        default=3,
-        show_default=True,
-        help="Tries again after a failed request, a timeout, or an empty or unreadable reply "
-        "(openai; jittered backoff). Every try is counted in the sample's LLM calls.",
-    ),
-    click.option(
-        "--tensor-parallel-size",
-        type=click.IntRange(1),
-        default=1,
-        show_default=True,
-        help="GPUs per model (vllm).",
-    ),
-    click.option("--dtype", default="auto", show_default=True, help="Weights' dtype (vllm)."),
-    click.option("--max-model-len", type=click.IntRange(1), help="Context length (vllm)."),
-    click.option(
-        "--enforce-eager/--no-enforce-eager",
-        default=False,
-        help="Run without CUDA graphs / torch.compile: faster start, slower steps (vllm).",
-    ),
-    click.option(
-        "--gpu-memory-utilization",
-        type=click.FloatRange(0, 1, min_open=True),
-        help="Share of GPU memory vLLM may take (vllm).",
-    ),
-    click.option(
-        "--engine-arg",
-        "engine_args",
-        multiple=True,
-        callback=lambda ctx, param, value: parse_engine_args(value),
-        metavar="KEY=VALUE",
-        help="Any other vLLM engine argument, repeatable; VALUE is read as JSON when it "
-        "parses (e.g. --engine-arg max_num_seqs=512 --engine-arg enable_prefix_caching=true).",
-    ),
+    with_options(all_options()),
     click.option(
         "--concurrency",
         type=click.IntRange(1),
@@ -278,17 +213,3 @@ META_SIZES_HELP = (
     "30 scenarios per request) on a GPU backend, and to a small set on the embedded CPU model "
     "(1 x 8 domains, capped at 3; 4 requests each, capped at 6; 3 scenarios each)."
 )
-
-
-def parse_engine_args(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """--engine-arg KEY=VALUE pairs; a VALUE that parses as JSON is taken as such."""
-    args: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--engine-arg")
-        try:
-            args[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            args[key.strip()] = value
-    return args

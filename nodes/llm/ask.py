@@ -37,9 +37,8 @@ def ask_n(
     calls that made them: one request where the backend samples several at once (`n` on
     vLLM and OpenAI-compatible servers), else `n` calls, each with its own seed."""
     messages = render(prompt, **values)
-    complete_n = getattr(llm, "complete_n", None)
-    if n > 1 and complete_n is not None:
-        completions = [complete_n(messages, sampling, n)]
+    if n > 1 and llm.several_per_request:
+        completions = [llm.complete_n(messages, sampling, n)]
     else:
         seeds = [sampling] + [sampling.with_seed(sampling.seed, i) for i in range(1, n)]
         completions = [llm.complete(messages, s) for s in seeds]

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
 Messages = list[dict[str, str]]
 
@@ -20,6 +21,11 @@ _THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
 
 class BackendError(RuntimeError):
     """The backend cannot be used as configured (missing package, unreachable server...)."""
+
+
+class OptionError(BackendError):
+    """The options given cannot make this backend (no --base-url for a server, a model
+    file that is not there): the user's input to correct, not the environment."""
 
 
 @dataclass(frozen=True)
@@ -71,19 +77,35 @@ class Completion:
         return [{"node": node, **t} for t in self.tries] + [final]
 
 
-class LLM(Protocol):
+class LLM(ABC):
     """What a node needs: one chat completion, optionally constrained to a JSON schema.
 
-    A backend that can sample several responses to one prompt in one request (vLLM,
-    OpenAI-compatible servers: `n`) also has `complete_n(messages, sampling, n)`, whose
-    completion holds the first sample as `text` and the others in `more`, with the
-    request's tokens and latency; see `nodes.llm.ask.ask_n`."""
+    The abilities some backends have beyond that are declared here, with what a backend
+    without them does, so a caller asks the client rather than probing it:
+
+    - `several_per_request`: `complete_n(messages, sampling, n)` samples `n` responses to
+      one prompt in one request (vLLM, OpenAI-compatible servers: `n`); its completion
+      holds the first as `text` and the others in `more`, with the request's tokens and
+      latency. Without it, `nodes.llm.ask.ask_n` makes `n` seeded calls.
+    - `status()`: one line on the client's own state for the progress bar (a pool of
+      servers: endpoints up, requests in flight), or None.
+    """
 
     name: str
+    several_per_request: ClassVar[bool] = False
 
+    @abstractmethod
     def complete(
         self, messages: Messages, sampling: Sampling, schema: dict | None = None
     ) -> Completion: ...
+
+    def complete_n(
+        self, messages: Messages, sampling: Sampling, n: int, schema: dict | None = None
+    ) -> Completion:
+        raise NotImplementedError(f"{self.name} samples one response per request")
+
+    def status(self) -> str | None:
+        return None
 
 
 def strip_think(text: str) -> str:

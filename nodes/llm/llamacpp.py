@@ -18,7 +18,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from nodes.llm.base import BackendError, Completion, Messages, Sampling
+from nodes.llm.backend import Backend, register
+from nodes.llm.base import LLM, BackendError, Completion, Messages, OptionError, Sampling
 from nodes.llm.chat import to_langchain, usage
 
 EMBEDDED_MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -74,15 +75,13 @@ def _chat_llamacpp_class() -> type:
     return CountingChatLlamaCpp
 
 
-class LlamaCppLLM:
+class LlamaCppLLM(LLM):
     """One call at a time (a `Llama` is not thread-safe); JSON schemas are enforced by
     llama.cpp's grammar. Consecutive calls that share a prompt prefix reuse its KV cache,
     which is why the sample stage's prompts begin with the same text."""
 
     def __init__(self, model_path: str | None = None, n_ctx: int = 4096, n_threads: int = 0):
         path = model_path or embedded_model_path()
-        if not Path(path).is_file():
-            raise BackendError(f"GGUF model file not found: {path}")
         threads = n_threads or physical_cores()
         try:
             # streaming=False: the streaming path drops `stop` and the usage counts.
@@ -114,3 +113,20 @@ class LlamaCppLLM:
             latency = time.perf_counter() - start
         prompt, completion = usage(result)
         return Completion(result.generations[0][0].text, prompt, completion, latency)
+
+
+@register
+class LlamaCpp(Backend):
+    name = "llamacpp"
+    summary = "a GGUF on the CPU (default: the embedded SmolLM2-135M)"
+    default_concurrency = 1  # llama.cpp runs one call at a time
+    small_by_default = True
+
+    @classmethod
+    def check(cls, model: str | None, **options: Any) -> None:
+        if model and not Path(model).is_file():
+            raise OptionError(f"GGUF model file not found: {model}")
+
+    @classmethod
+    def build(cls, model: str | None, concurrency: int | None = None, **options: Any) -> LLM:
+        return LlamaCppLLM(model_path=model, **options)

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import aiohttp
 
-from nodes.llm.base import BackendError, Completion, Messages, Sampling
+from nodes.llm.base import LLM, BackendError, Completion, Messages, Sampling
 from nodes.llm.retry import RetryPolicy, with_retries
 
 
@@ -103,8 +103,10 @@ class Transport:
         return _read(reply, time.perf_counter() - start, base_url)
 
 
-class OpenAILLM:
+class OpenAILLM(LLM):
     """Thread-safe: the runner's concurrent samples call it from many threads at once."""
+
+    several_per_request = True
 
     def __init__(
         self,

@@ -38,7 +38,7 @@ from itertools import count
 import aiohttp
 
 from nodes.llm.aimd import Limit
-from nodes.llm.base import BackendError, Completion, Messages, Sampling
+from nodes.llm.base import LLM, BackendError, Completion, Messages, Sampling
 from nodes.llm.openai import TRANSIENT, Transport, choose_model, gave_up, request_body
 from nodes.llm.retry import RetryPolicy, with_retries
 
@@ -62,8 +62,10 @@ class Endpoint:
     down_reason: str = ""
 
 
-class PooledLLM:
+class PooledLLM(LLM):
     """Thread-safe: the runner's node threads call it at once."""
+
+    several_per_request = True
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ The chat template is rendered with the model's tokenizer, thinking off.
 from __future__ import annotations
 
 import itertools
+import json
 import queue
 import threading
 import time
@@ -22,7 +23,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from nodes.llm.base import BackendError, Completion, Messages, Sampling
+import click
+
+from nodes.llm.backend import Backend, register
+from nodes.llm.base import LLM, BackendError, Completion, Messages, OptionError, Sampling
 
 
 @dataclass
@@ -33,8 +37,10 @@ class _Request:
     start: float = field(default_factory=time.perf_counter)
 
 
-class VLLMLLM:
+class VLLMLLM(LLM):
     """Thread-safe: many samples call `complete` at once; one engine thread serves them."""
+
+    several_per_request = True
 
     def __init__(
         self,
@@ -162,3 +168,64 @@ class VLLMLLM:
                 drained.append(self._queue.get_nowait())
             except queue.Empty:
                 return drained
+
+
+def parse_engine_args(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """--engine-arg KEY=VALUE pairs; a VALUE that parses as JSON is taken as such."""
+    args: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--engine-arg")
+        try:
+            args[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            args[key.strip()] = value
+    return args
+
+
+@register
+class VLLM(Backend):
+    name = "vllm"
+    summary = "vLLM in process on a GPU"
+    options = (
+        click.Option(
+            ["--tensor-parallel-size"],
+            type=click.IntRange(1),
+            default=1,
+            show_default=True,
+            help="GPUs per model (vllm).",
+        ),
+        click.Option(["--dtype"], default="auto", show_default=True, help="Weights' dtype (vllm)."),
+        click.Option(["--max-model-len"], type=click.IntRange(1), help="Context length (vllm)."),
+        click.Option(
+            ["--enforce-eager/--no-enforce-eager"],
+            default=False,
+            help="Run without CUDA graphs / torch.compile: faster start, slower steps (vllm).",
+        ),
+        click.Option(
+            ["--gpu-memory-utilization"],
+            type=click.FloatRange(0, 1, min_open=True),
+            help="Share of GPU memory vLLM may take (vllm).",
+        ),
+        click.Option(
+            ["--engine-arg", "engine_args"],
+            multiple=True,
+            callback=lambda ctx, param, value: parse_engine_args(value),
+            metavar="KEY=VALUE",
+            help="Any other vLLM engine argument, repeatable; VALUE is read as JSON when it "
+            "parses (e.g. --engine-arg max_num_seqs=512 --engine-arg "
+            "enable_prefix_caching=true).",
+        ),
+    )
+
+    @classmethod
+    def check(cls, model: str | None, **options: Any) -> None:
+        if not model:
+            raise OptionError("the vllm backend needs --model (a Hugging Face model directory)")
+
+    @classmethod
+    def build(cls, model: str | None, concurrency: int | None = None, **options: Any) -> LLM:
+        assert model is not None  # check() refused it
+        engine_args = options.pop("engine_args", None) or {}
+        return VLLMLLM(model=model, **options, **engine_args)
