@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from checkpoints.config import RunFileError
-from checkpoints.saver import FAST_COMMITS
+from checkpoints.sqlite import FAST_COMMITS
 from checkpoints.tables import (
     META_TABLES,
     RETRIED_REASONS,
