@@ -10,7 +10,7 @@ from typing import Any
 _HOMES = {
     "SampleStore": "checkpoints.store",
     "open_async_checkpointer": "checkpoints.saver",
-    "open_checkpointer": "checkpoints.saver",
+    "open_checkpointer": "checkpoints.runs",
 }
 __all__ = list(_HOMES)
 

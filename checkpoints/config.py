@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from checkpoints.files import write_atomic
+from checkpoints.protocols import Run
 
 CONFIG_FILE = "config.json"
 
@@ -49,7 +50,7 @@ def save_config(run_dir: str | Path, **sections: Any) -> None:
     write_atomic(Path(run_dir) / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
 
 
-def check_same(run: Any, what: str, advice: str, **requested: Any) -> None:
+def check_same(run: Run, what: str, advice: str, **requested: Any) -> None:
     """Refuse values that differ from those the run (a `checkpoints.runs` run) recorded;
     unrecorded ones pass. A section given as a dict (or settings object) is compared key
     by key."""

@@ -12,15 +12,27 @@ from __future__ import annotations
 import sqlite3
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, closing, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    closing,
+    contextmanager,
+)
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checkpoints.config import RunFileError, read_config, save_config
 from checkpoints.lock import LOCK_FILE, run_lock
+from checkpoints.protocols import Run, RunStore
 from checkpoints.reviews import REVIEW_COLUMNS
-from checkpoints.saver import CHECKPOINTS_DB, open_async_checkpointer, open_checkpointer
+from checkpoints.saver import CHECKPOINTS_DB, open_async_checkpointer, open_sqlite_checkpointer
 from checkpoints.tables import META_TABLES, SAMPLE_COLUMNS
+
+if TYPE_CHECKING:  # imported where used: LangGraph and psycopg are slow to import
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    from checkpoints.postgres import PostgresStore
 
 POSTGRES = ("postgresql://", "postgres://")
 
@@ -31,9 +43,15 @@ def open_run(spec: str | Path) -> Run:
     return PostgresRun(text) if text.startswith(POSTGRES) else RunDir(Path(spec))
 
 
+def open_checkpointer(spec: str | Path) -> AbstractContextManager[BaseCheckpointSaver]:
+    """A synchronous saver, for `graph.invoke` and for reading trajectories: of a run
+    directory, or of a run in PostgreSQL (`postgresql://...`)."""
+    return open_run(spec).checkpointer()
+
+
 def as_run(run: Run | str | Path) -> Run:
     """A run object for what the Python API may be given: a run, a directory, a URL."""
-    return run if isinstance(run, RunDir | PostgresRun) else open_run(run)
+    return run if isinstance(run, RunDir | PostgresRun) else open_run(str(run))
 
 
 class RunDir:
@@ -51,15 +69,15 @@ class RunDir:
     def exists(self) -> bool:
         return any((self.path / name).exists() for name in ("samples.db", CHECKPOINTS_DB))
 
-    def store(self):
+    def store(self) -> RunStore:
         from checkpoints.store import SampleStore
 
         return SampleStore(self.path)
 
-    def checkpointer(self):
-        return open_checkpointer(self.path)
+    def checkpointer(self) -> AbstractContextManager[BaseCheckpointSaver]:
+        return open_sqlite_checkpointer(self.path)
 
-    def async_checkpointer(self):
+    def async_checkpointer(self) -> AbstractAsyncContextManager[BaseCheckpointSaver]:
         return open_async_checkpointer(self.path)
 
     def read_config(self) -> dict[str, Any]:
@@ -115,7 +133,7 @@ class PostgresRun:
 
     def __init__(self, url: str):
         self.url = url
-        self._store = None
+        self._store: PostgresStore | None = None
 
     def __str__(self) -> str:  # never the password
         from psycopg.conninfo import conninfo_to_dict
@@ -128,7 +146,7 @@ class PostgresRun:
     def exists(self) -> bool:
         return self.store().has_table("samples")
 
-    def store(self):
+    def store(self) -> PostgresStore:
         """One store (one connection) per run object."""
         if self._store is None:
             from checkpoints.postgres import PostgresStore
@@ -141,7 +159,7 @@ class PostgresRun:
         return self._store
 
     @contextmanager
-    def checkpointer(self) -> Iterator[Any]:
+    def checkpointer(self) -> Iterator[BaseCheckpointSaver]:
         import psycopg
         from langgraph.checkpoint.postgres import PostgresSaver
 
@@ -153,7 +171,7 @@ class PostgresRun:
             yield saver
 
     @asynccontextmanager
-    async def async_checkpointer(self) -> AsyncIterator[Any]:
+    async def async_checkpointer(self) -> AsyncIterator[BaseCheckpointSaver]:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
         async with AsyncPostgresSaver.from_conn_string(self.url) as saver:
@@ -212,6 +230,3 @@ class PostgresRun:
                     ([row[c] for c in columns] for row in rows),
                 )
             yield db
-
-
-Run = RunDir | PostgresRun

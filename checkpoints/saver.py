@@ -19,6 +19,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from checkpoints.sqlite import FAST_COMMITS
+
 if TYPE_CHECKING:  # imported where used: LangGraph is slow to import
     from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -33,24 +35,11 @@ def checkpoint_path(run_dir: str | Path) -> Path:
     return run_dir / CHECKPOINTS_DB
 
 
-# WAL without an fsync per commit: a killed process loses nothing committed (the OS has
-# the pages), only a power cut could lose the last commits - and every step of every
-# sample is a commit, so a synchronous fsync would make the disk the bottleneck.
-FAST_COMMITS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-
-
 @contextmanager
-def open_checkpointer(run_dir: str | Path) -> Iterator[SqliteSaver]:
-    """A synchronous saver, for `graph.invoke` and for reading trajectories: of a run
-    directory, or of a run in PostgreSQL (`postgresql://...`)."""
+def open_sqlite_checkpointer(run_dir: str | Path) -> Iterator[SqliteSaver]:
+    """A synchronous saver of a run directory, for `graph.invoke` and for reading
+    trajectories (`checkpoints.open_checkpointer` opens a run of either kind)."""
     from langgraph.checkpoint.sqlite import SqliteSaver
-
-    if str(run_dir).startswith(("postgresql://", "postgres://")):
-        from checkpoints.runs import open_run
-
-        with open_run(run_dir).checkpointer() as saver:
-            yield saver
-        return
 
     with SqliteSaver.from_conn_string(str(checkpoint_path(run_dir))) as saver:
         saver.conn.executescript(FAST_COMMITS)

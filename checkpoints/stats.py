@@ -12,10 +12,12 @@ failed still counts. Criteria per instruction are over samples that got criteria
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from checkpoints.calibration import calibration_figures
 from checkpoints.config import RunFileError
+from checkpoints.protocols import Run
 from checkpoints.quality import constraint_figures, warnings
 from checkpoints.runs import as_run
 from checkpoints.store import SAMPLES_DB
@@ -33,7 +35,7 @@ CALLS = """
 """
 
 
-def run_stats(run: Any) -> dict[str, Any]:
+def run_stats(run: Run | str | Path) -> dict[str, Any]:
     """Every figure of a run (a `checkpoints.runs` run, or a run directory), as plain JSON
     types."""
     run = as_run(run)

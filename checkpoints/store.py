@@ -16,7 +16,7 @@ from typing import Any
 
 from checkpoints.config import RunFileError
 from checkpoints.reviews import reviews_sqlite, save_review_sqlite
-from checkpoints.saver import FAST_COMMITS
+from checkpoints.sqlite import FAST_COMMITS
 from checkpoints.tables import (
     META_TABLES,
     RETRIED_REASONS,

@@ -18,8 +18,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from graph.runner import advance, size_node_pool, tally
+from checkpoints.protocols import SharedRun
 from graph.sample_graph import build_sample_graph
+from graph.sample_thread import advance, size_node_pool, tally
 from graph.scenarios import Scenario
 from nodes.context import SampleContext
 from nodes.llm import LLM
@@ -34,7 +35,7 @@ def worker_name() -> str:
 
 
 async def work(
-    run: Any,
+    run: SharedRun,
     llm: LLM,
     settings: SampleSettings,
     concurrency: int = 1,

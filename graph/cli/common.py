@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
-from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import click
 
 from checkpoints.config import RunConfigError, RunFileError, check_same
 from checkpoints.lock import RunLocked
+from checkpoints.protocols import Run
 from checkpoints.store import SAMPLES_DB
 from checkpoints.tables import STATUSES
 from graph.scenarios import ScenarioError
@@ -83,7 +83,7 @@ def default_concurrency(backend: str) -> int:
     return backend_named(backend).default_concurrency
 
 
-def open_for_run(run, backend: str, model: str | None, concurrency: int, **options) -> LLM:
+def open_for_run(run: Run, backend: str, model: str | None, concurrency: int, **options) -> LLM:
     """The backend for a run that may have been started before: refused when the run was
     made with another backend (checked before a model is loaded) or model (checked with
     the name the backend resolves, e.g. a server's default model)."""
@@ -93,7 +93,7 @@ def open_for_run(run, backend: str, model: str | None, concurrency: int, **optio
     return llm
 
 
-def same_model(run, backend: str, llm_name: str | None = None) -> None:
+def same_model(run: Run, backend: str, llm_name: str | None = None) -> None:
     """Refuse to resume a run with another backend or model: its samples would mix."""
     requested = {"backend": backend} | ({"llm": llm_name} if llm_name else {})
     check_same(
@@ -104,7 +104,7 @@ def same_model(run, backend: str, llm_name: str | None = None) -> None:
     )
 
 
-def require_run(run) -> None:
+def require_run(run: Run) -> None:
     if not run.exists():
         raise BadInput(f"{run} is not a decif run (no {SAMPLES_DB}); start one with decif run")
 
@@ -112,7 +112,7 @@ def require_run(run) -> None:
 def execute(coroutine: Coroutine) -> Any:
     """Run one async stage; a lost backend ends it with one line (Ctrl-C and disk errors
     are the group's to report)."""
-    from graph.runner import FATAL_ERRORS
+    from graph.sample_thread import FATAL_ERRORS
 
     try:
         return asyncio.run(coroutine)
@@ -123,7 +123,7 @@ def execute(coroutine: Coroutine) -> Any:
         ) from None
 
 
-def summary(counts: Counter) -> str:
+def summary(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
 
 

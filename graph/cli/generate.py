@@ -9,11 +9,12 @@ with in RUN/config.json.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from checkpoints.config import check_same
-from checkpoints.runs import Run
+from checkpoints.protocols import Run, is_shared
 from graph.cli.common import (
     BadInput,
     BaseUrl,
@@ -50,7 +51,7 @@ SAMPLE_SETTINGS = (
 )
 
 
-def sample_settings(seed: int, **options: object) -> SampleSettings:
+def sample_settings(seed: int, **options: Any) -> SampleSettings:
     return SampleSettings(
         seed=seed,
         **{k: options[k] for k in SAMPLE_SETTINGS},
@@ -139,7 +140,7 @@ def run(
     click.echo(f"{run_dir}: {summary(counts)}")
 
 
-def default_export(run) -> Path:
+def default_export(run: Run) -> Path:
     """RUN/export/decif.jsonl, or ./export/decif.jsonl for a run in a database."""
     return (getattr(run, "path", None) or Path(".")) / "export" / "decif.jsonl"
 
@@ -198,7 +199,7 @@ def meta(
         scenarios = execute(run_meta(run_dir, llm, settings, concurrency, progress))
     if out:
         write_scenarios(scenarios, out)
-    tree = run_dir.store().meta_overview()["tree"]
+    tree = (run_dir.store().meta_overview() or {"tree": {}})["tree"]
     requests = sum(len(r) for r in tree.values())
     click.echo(
         f"{run_dir}: {len(tree)} domains, {requests} requests, {len(scenarios)} scenarios"
@@ -302,7 +303,7 @@ def worker(
     """
     from graph.worker import work
 
-    if not run_dir.shared:
+    if not is_shared(run_dir):
         raise BadInput(
             f"decif worker works on a run in PostgreSQL (--run postgresql://...); {run_dir} "
             "is a directory, which one command writes at a time: use decif run"

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from checkpoints.runs import Run
+from checkpoints.protocols import Run, RunStore
 from checkpoints.saver import CHECKPOINTS_DB
 from checkpoints.store import SAMPLES_DB
 from checkpoints.tables import STATUSES
@@ -119,7 +119,7 @@ def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool)
             click.echo(f"  {line}")
 
 
-def print_meta(store, run_dir: Run, as_json: bool) -> None:
+def print_meta(store: RunStore | None, run_dir: Run, as_json: bool) -> None:
     overview = store.meta_overview() if store else None
     if overview is None:
         raise click.ClickException(f"{run_dir} has no meta stages yet; run decif meta or pipeline")

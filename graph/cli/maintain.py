@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from checkpoints.runs import Run
+from checkpoints.protocols import Run
+from checkpoints.runs import RunDir
 from graph.cli.common import BadInput, require_run
 from graph.cli.options import run_dir_option
 
@@ -25,7 +26,7 @@ def prune(run_dir: Run) -> None:
     from checkpoints.prune import prune as prune_run
 
     require_run(run_dir)
-    if run_dir.shared:
+    if not isinstance(run_dir, RunDir):
         raise BadInput(f"decif prune works on a run in a directory; {run_dir} is a database")
     with run_dir.writing("decif prune"):
         path = run_dir.path

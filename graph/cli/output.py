@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from checkpoints.files import write_atomic
-from checkpoints.runs import Run
+from checkpoints.protocols import Run
 from graph.cli.common import BadInput, require_run
 from graph.cli.options import base_model_option, run_dir_option
 from graph.export import DATASET_INFO, FORMATS
 from graph.export.selection import REVIEWER_KEPT
+
+if TYPE_CHECKING:  # imported where used: matplotlib is slow to import
+    from graph.drawing import Format
 
 GRAPHS = ("sample", "meta")
 
@@ -94,7 +98,7 @@ def export_run(
 
 
 def run_export(
-    run,
+    run: Run,
     out: Path,
     fmt: str,
     name: str | None,
@@ -162,7 +166,7 @@ def draw_graph(graph_name: str, fmt: str, out: Path | None) -> None:
 
     if fmt in ("png", "svg") and out is None:
         raise BadInput(f"--format {fmt} is a picture: give --out FILE to write it to")
-    picture = draw(build_graph(graph_name), fmt)
+    picture = draw(build_graph(graph_name), cast("Format", fmt))
     if out is None:
         click.echo(picture)
         return
@@ -210,6 +214,6 @@ def stats(run_dir: Run, as_json: bool, html_out: Path | None) -> None:
     from graph.report import html_report
 
     title = f"decif stats: {str(run_dir).rstrip('/').rsplit('/', 1)[-1]}"
-    page = html_report(figures, draw(build_graph("sample"), "svg"), title)
+    page = html_report(figures, str(draw(build_graph("sample"), "svg")), title)
     write_atomic(html_out, page)
     click.echo(f"report -> {html_out}", err=as_json)
