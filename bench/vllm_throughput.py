@@ -147,13 +147,13 @@ def stage_wise(model: str, count: int, max_tokens: int) -> tuple[float, int]:
         "make_instruction",
     )
     instructions = []
-    for task, d in zip(tasks, drawn, strict=True):
+    for item, task, d in zip(items, tasks, drawn, strict=True):
         try:
             text = str(parse_json(task)["instruction"])
         except (ValueError, KeyError, TypeError):
             text = task
-        instructions.append(compose(text, d))
-    texts = [i for i, _ in instructions]
+        instructions.append(compose(text, d, run.rng(item.id)))
+    texts = [i for i, _, _ in instructions]
     batch(
         "check_consistency",
         [{"instruction": t} for t in texts],
@@ -163,7 +163,7 @@ def stage_wise(model: str, count: int, max_tokens: int) -> tuple[float, int]:
     answers = batch("answer", [{"instruction": t} for t in texts], None, "answer")
     criteria = batch(
         "decompose",
-        [{"instruction": without_checked(t, c)} for t, c in instructions],
+        [{"instruction": without_checked(t, c, s)} for t, c, s in instructions],
         criteria_schema(run.max_criteria),
         "decompose",
     )

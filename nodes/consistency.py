@@ -9,7 +9,7 @@ from __future__ import annotations
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
-from nodes.constraints.stating import restate, sentence
+from nodes.constraints.stating import restate
 from nodes.context import SampleContext
 from nodes.instruction import INSTRUCTION_SCHEMA, degenerate, instruction_update
 from nodes.llm import ask_json
@@ -57,6 +57,7 @@ def refine(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleCo
     llm, settings = runtime.context.llm, runtime.context.settings
     last = state["consistency"][-1]
     constraints = state.get("constraints", [])
+    appended = [s for s in state.get("stated", []) if s["how"] == "appended"]
     sampling = settings.sampling("refine", sample_key(state, config), last["round"])
     data, completion = ask_json(
         llm,
@@ -65,7 +66,7 @@ def refine(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleCo
         INSTRUCTION_SCHEMA,
         instruction=state["instruction"],
         explanation=last["explanation"] or "two requirements contradict each other",
-        requirements="\n".join(f"- {sentence(c)}" for c in constraints) or "(none)",
+        requirements="\n".join(f"- {s['text']}" for s in appended) or "(none)",
     )
     update = {"llm_calls": completion.records("refine")}
     written = instruction_update(data, completion.text, "refine")
@@ -74,8 +75,8 @@ def refine(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleCo
     problem = degenerate(written["instruction"], state["request"])
     if problem:
         return update | failed(f"refine_{problem}", written["instruction"])
-    kept, dropped = restate(written["instruction"], constraints)
-    update |= written | {"constraints": kept}
+    kept, stated, dropped, _ = restate(written["instruction"], constraints, state.get("stated", []))
+    update |= written | {"constraints": kept, "stated": stated}
     if dropped:
         update["dropped_constraints"] = state.get("dropped_constraints", []) + dropped
     return update

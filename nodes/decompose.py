@@ -59,7 +59,7 @@ def decompose(state: SampleState, config: RunnableConfig, runtime: Runtime[Sampl
         "decompose",
         sampling,
         criteria_schema(settings.max_criteria),
-        instruction=without_checked(state["instruction"], constraints),
+        instruction=without_checked(state["instruction"], constraints, state.get("stated", [])),
     )
     update: dict = {"llm_calls": completion.records("decompose")}
     if not (isinstance(data, dict) and isinstance(data.get("questions"), list)):

@@ -78,9 +78,10 @@ def make_instruction(
     key = sample_key(state, config)
     request, scenario = state["request"], state["scenario"]
     drawn = []
+    rng = settings.rng(key)
     if settings.mode != "wild":
         context = DrawContext(request=request, scenario=scenario)
-        drawn = draw_constraints(settings.rng(key), context, settings.pool())
+        drawn = draw_constraints(rng, context, settings.pool())
     values = {"request": request, "scenario": scenario}
     if drawn:
         prompt = "make_instruction"
@@ -99,5 +100,5 @@ def make_instruction(
     problem = degenerate(written["instruction"], request)
     if problem:
         return update | failed(f"instruction_{problem}", written["instruction"])
-    instruction, constraints = compose(written["instruction"], drawn)
-    return update | {"instruction": instruction, "constraints": constraints}
+    instruction, constraints, stated = compose(written["instruction"], drawn, rng)
+    return update | {"instruction": instruction, "constraints": constraints, "stated": stated}

@@ -12,6 +12,7 @@ from operator import add
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from nodes.constraints import Constraint, ConstraintType, lookup, pool
+from nodes.constraints.stating import Stated
 from nodes.llm import Sampling
 
 Mode = Literal["constrained", "wild"]
@@ -55,6 +56,7 @@ class SampleState(TypedDict, total=False):
     request: str
     scenario: str
     constraints: list[Constraint]  # stated in the instruction and checked: IFEval's shape
+    stated: list[Stated]  # how each of `constraints` is stated (woven or appended), same order
     dropped_constraints: list[Constraint]  # drawn, but no longer stated after a refinement
     instruction: str  # the current instruction (refined when a conflict was found)
     consistency: Annotated[list[ConsistencyCheck], add]

@@ -17,7 +17,6 @@ from checkpoints.stats import run_stats
 from checkpoints.trajectory import trajectory
 from graph import build_sample_graph
 from nodes.constraints import check
-from nodes.constraints.stating import sentence
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "scenarios.jsonl"
 
@@ -64,7 +63,9 @@ def test_embedded_model_run_inspect_export(tmp_path):
     # response passes every code check of its constraints, recomputed here
     for row in rows:
         if row["instruction"]:
-            assert all(sentence(c) in row["instruction"] for c in row["constraints"])
+            statements = row["state"]["stated"]
+            assert [s["id"] for s in statements] == [c["id"] for c in row["constraints"]]
+            assert all(s["text"] in row["instruction"] for s in statements)
         if row["status"] == "accepted":
             for c in row["constraints"]:
                 assert check(c["id"], c["kwargs"], row["response"]) in (True, None), c

@@ -19,8 +19,10 @@ def test_the_instruction_is_the_task_then_each_constraint_stated(run_graph):
     state, llm, _ = run_graph()
     task = "Write a four-line poem about rain in English."
     assert state["constraints"] == [NO_COMMA]
-    assert state["instruction"] == f"{task}\n\n{sentence(NO_COMMA)}"
-    # the model was told the sentences it must not contradict
+    [stated] = state["stated"]
+    assert (stated["how"], stated["why"]) == ("appended", "phrasing_appended")
+    assert state["instruction"] in (f"{task}\n\n{stated['text']}", f"{stated['text']}\n\n{task}")
+    # the model was told the constraints it must not contradict
     [call] = [c for c in llm.calls if c["prompt"] == "make_instruction"]
     assert sentence(NO_COMMA) in call["user"]
     assert state["attempts"][0]["checks"] == [{"id": NO_COMMA["id"], "by": "code", "passed": True}]
@@ -45,10 +47,10 @@ def test_a_response_the_judge_likes_is_still_rejected_when_code_says_no(run_grap
 
 
 def test_checked_sentences_are_not_sent_to_decompose(run_graph):
-    _, llm, _ = run_graph()
+    state, llm, _ = run_graph()
     [call] = [c for c in llm.calls if c["prompt"] == "decompose"]
     assert "Write a four-line poem" in call["user"]
-    assert sentence(NO_COMMA) not in call["user"]
+    assert state["stated"][0]["text"] not in call["user"]
 
 
 def test_an_llm_only_constraint_becomes_a_judge_question_and_a_judged_check(run_graph):
@@ -59,7 +61,7 @@ def test_an_llm_only_constraint_becomes_a_judge_question_and_a_judged_check(run_
     question = state["criteria"][0]
     assert constraint["kwargs"]["tone"] in question
     [call] = [c for c in llm.calls if c["prompt"] == "decompose"]
-    assert sentence(constraint) in call["user"]  # the judge's business: left in
+    assert state["stated"][0]["text"] in call["user"]  # the judge's business: left in
     assert state["attempts"][0]["checks"] == [{"id": TONE, "by": "judge", "passed": True}]
     assert state["status"] == "rejected"  # a model criterion said NO
 
@@ -79,18 +81,23 @@ def test_a_refinement_that_drops_a_sentence_drops_the_check_and_records_it(run_g
     assert state["status"] == "accepted"
 
 
+def keep_requirements(messages) -> dict:
+    """A rewrite that keeps every sentence the refine prompt lists word for word."""
+    kept = [line[2:] for line in messages[-1]["content"].splitlines() if line.startswith("- ")]
+    return {"instruction": " ".join(["Write a short poem about rain.", *kept])}
+
+
 def test_a_refinement_that_keeps_the_sentence_keeps_the_check(run_graph):
-    kept = f"Write a short poem about rain. {sentence(NO_COMMA)}"
     state, _, _ = run_graph(
         check_consistency=[
             {"conflict": True, "explanation": "x"},
             {"conflict": False, "explanation": "ok"},
         ],
-        refine={"instruction": kept},
+        refine=keep_requirements,
     )
     assert state["constraints"] == [NO_COMMA]
     assert "dropped_constraints" not in state
-    assert state["instruction"] == kept
+    assert state["instruction"] == f"Write a short poem about rain. {state['stated'][0]['text']}"
 
 
 def test_a_task_that_repeats_the_request_fails(run_graph):
@@ -128,7 +135,7 @@ def test_a_bound_constraint_repeats_the_instruction_it_is_part_of(run_graph):
     state, _, _ = run_graph(replace(NO_COMMAS, types=("combination:repeat_prompt",)))
     [constraint] = state["constraints"]
     repeat = constraint["kwargs"]["prompt_to_repeat"]
-    assert state["instruction"] == f"{repeat}\n\n{sentence(constraint)}"
+    assert state["instruction"] == f"{repeat}\n\n{state['stated'][0]['text']}"
     assert check(constraint["id"], constraint["kwargs"], f"{repeat} Here is my poem.")
     assert not check(constraint["id"], constraint["kwargs"], "Here is my poem.")
 

@@ -21,6 +21,8 @@ from nodes.state import CATALOGUES
 def constraints(catalogue: str, as_json: bool) -> None:
     """List the constraint types: id, short name, where the type comes from, and how it is
     verified (code: a deterministic checker; judge: a yes/no question to the LLM judge).
+    With --json, also each type's phrasings: the template per style that decif appends
+    when a constraint is not woven into the request ({field} marks where values go).
 
     Ids and names are what --constraint-types takes, and what `nodes.constraints.check`
     takes in Python (IFEval's ids and kwargs work as IFEval writes them).
@@ -37,6 +39,7 @@ def constraints(catalogue: str, as_json: bool) -> None:
                 "verified_by": "code" if k.verifiable else "judge",
                 "description": k.description,
                 "conflicts": sorted(k.conflicts),
+                "phrasings": k.phrasings.templates(),
             }
             for k in kinds
         ]

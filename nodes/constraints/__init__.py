@@ -2,13 +2,17 @@
 
 Every verifiable type has IFEval's shape: an id such as `length_constraints:number_words`
 and kwargs such as `{"relation": "less than", "num_words": 300}`; its values are drawn in
-code, stated in the instruction by a fixed sentence, and checked by deterministic code.
+code, stated in the instruction (woven into the request by the model, or appended in one of
+the type's phrasings), and checked by deterministic code.
 The four types only language can judge (role, scenario, style, audience) are asked of the
 LLM judge as yes/no questions.
 
 `check(instruction_id, kwargs, response)` is the reusable entry point, e.g. as an RL
 reward: it accepts IFEval's ids and kwargs exactly as IFEval's `input_data.jsonl` writes
 them, open-instruct's IF-RLVR ids, and decif's short names.
+
+`templates(instruction_id)` and `statements(constraint)` say what decif itself writes into
+instructions for a type: to tell its own sentences from leaked evaluation prompts.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ __all__ = [
     "draw_constraints",
     "lookup",
     "pool",
+    "statements",
+    "templates",
 ]
 
 
@@ -75,3 +81,17 @@ def check(instruction_id: str, kwargs: Kwargs | None, response: str) -> bool | N
         return bool(kind.check(response, clean_kwargs(kwargs)))
     except (KeyError, TypeError) as err:
         raise ValueError(f"{kind.id}: bad kwargs {kwargs!r} ({err})") from err
+
+
+def templates(instruction_id: str) -> dict[str, str]:
+    """The type's phrasing templates by style (`str.format` fields where values go; their
+    literal text is `phrasing.fixed_text`); {} for an unknown id."""
+    kind = lookup(instruction_id)
+    return dict(kind.phrasings.templates()) if kind else {}
+
+
+def statements(instruction_id: str, kwargs: Kwargs | None) -> list[str]:
+    """Every sentence decif may append for this constraint: each phrasing, each spelling of
+    its values (a bound constraint's kwargs must hold what it was bound to)."""
+    kind = lookup(instruction_id)
+    return kind.phrasings.renderings(clean_kwargs(kwargs)) if kind else []

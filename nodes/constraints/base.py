@@ -2,9 +2,10 @@
 
 A type is the unit of verification: an id (IFEval's or open-instruct's where they have the
 type, so decif's ground truth reads like theirs), the parameters it takes (`kwargs`, drawn
-in code from the sample's seeded RNG), the sentence that states it with those values, and
-either a deterministic `check` of a response or, for what code cannot judge, a yes/no
-`question` for the LLM judge.
+in code from the sample's seeded RNG), the phrasings that state it with those values, the
+literal values an instruction must hold for it to be stated at all, and either a
+deterministic `check` of a response or, for what code cannot judge, a yes/no `question`
+for the LLM judge.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, TypedDict
+
+from nodes.constraints.phrasing import Phrasings
+from nodes.constraints.values import Value
 
 Kwargs = dict[str, Any]
 Source = Literal["ifeval", "ifevalg", "decif", "llm"]
@@ -63,7 +67,8 @@ class ConstraintType:
     source: Source  # ifeval, ifevalg (open-instruct's training types), decif, llm (judged only)
     description: str  # one line, for --help and the report
     draw: Callable[[random.Random, DrawContext], Kwargs]  # the parameters, from the seeded RNG
-    state: Callable[[Kwargs], str]  # the sentence that states it, with its values
+    phrasings: Phrasings  # the sentences that state it with its values, one per style
+    values: Callable[[Kwargs], list[Value]]  # what an instruction must hold to state it
     check: Callable[[str, Kwargs], bool] | None = None  # deterministic verdict on a response
     question: Callable[[Kwargs], str] | None = None  # the judge's yes/no question (LLM types)
     conflicts: frozenset[str] = field(default_factory=frozenset)  # ids never drawn with it
@@ -75,6 +80,11 @@ class ConstraintType:
     @property
     def verifiable(self) -> bool:
         return self.check is not None
+
+    def state(self, kwargs: Kwargs) -> str:
+        """The plain requirement, each value in its first spelling: the reference sentence
+        (what the model is shown, and what the consistency step asks about)."""
+        return self.phrasings.render(kwargs, "plain")
 
 
 REGISTRY: dict[str, ConstraintType] = {}

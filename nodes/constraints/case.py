@@ -16,7 +16,11 @@ from __future__ import annotations
 import random
 
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
+from nodes.constraints.phrasing import Phrasings
 from nodes.constraints.text import RELATIONS, compare, detect_language, word_tokens
+from nodes.constraints.values import language, number, term
+
+CAPITALS = term("capital", "capitals", "uppercase", "upper case", "upper-case", "caps", "all-caps")
 
 
 def in_english(response: str) -> bool:
@@ -39,13 +43,6 @@ def check_capital_words(response: str, kw: Kwargs) -> bool:
     return compare(count, kw["capital_relation"], kw["capital_frequency"])
 
 
-def state_capital_words(kw: Kwargs) -> str:
-    return (
-        "In your response, words written entirely in capital letters should appear "
-        f"{kw['capital_relation']} {kw['capital_frequency']} times."
-    )
-
-
 register(
     ConstraintType(
         id="change_case:english_capital",
@@ -53,7 +50,14 @@ register(
         source="ifeval",
         description="all in English capital letters",
         draw=lambda rng, context: {},
-        state=lambda kw: "Write your entire response in English, using capital letters only.",
+        phrasings=Phrasings(
+            plain="The whole response must be in English and written in capital letters only.",
+            imperative="Answer in English, in capital letters only.",
+            make_sure="Make sure every letter of your English reply is a capital letter.",
+            parenthetical="(English only, all in capital letters.)",
+            item="English, capital letters only",
+        ),
+        values=lambda kw: [language("English"), CAPITALS],
         check=lambda response, kw: response.isupper() and in_english(response),
     ),
     ConstraintType(
@@ -62,10 +66,19 @@ register(
         source="ifeval",
         description="all in English lower-case letters",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Write your entire response in English and in lowercase letters only; "
-            "no capital letters are allowed."
+        phrasings=Phrasings(
+            plain="The whole response must be in English and in lowercase letters, with no "
+            "capitals at all.",
+            imperative="Reply in English using lowercase letters only, with no capital letters.",
+            make_sure="Make sure your reply is in English and in lowercase, with no capital "
+            "letters at all.",
+            parenthetical="(English, all lowercase, not a single capital letter.)",
+            item="English in lowercase letters only",
         ),
+        values=lambda kw: [
+            language("English"),
+            term("lowercase", "lower case", "lower-case", "small letters"),
+        ],
         check=lambda response, kw: response.islower() and in_english(response),
         conflicts=frozenset({"change_case:english_capital"}),
     ),
@@ -75,7 +88,16 @@ register(
         source="ifeval",
         description="less than / at least a number of all-capital words",
         draw=draw_capital_words,
-        state=state_capital_words,
+        phrasings=Phrasings(
+            plain="Words written entirely in capital letters must appear {capital_relation} "
+            "{capital_frequency} times in the response.",
+            imperative="Use {capital_relation} {capital_frequency} words written all in capitals.",
+            make_sure="Make sure the number of all-capital words is {capital_relation} "
+            "{capital_frequency}.",
+            parenthetical="(All-caps words: {capital_relation} {capital_frequency} of them.)",
+            item="{capital_relation} {capital_frequency} words in all capitals",
+        ),
+        values=lambda kw: [number(kw["capital_frequency"]), CAPITALS],
         check=check_capital_words,
         conflicts=frozenset({"change_case:english_lowercase", "change_case:english_capital"}),
     ),

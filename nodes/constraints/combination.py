@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from nodes.constraints.base import ConstraintType, Kwargs, register
 from nodes.constraints.ids import all_but
+from nodes.constraints.phrasing import Phrasings
+from nodes.constraints.values import number, separator, term
 
 SEPARATOR = "******"
 
@@ -50,10 +52,18 @@ register(
         source="ifeval",
         description="repeat the request word for word, then answer",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "First repeat the request above word for word without any change, then give your "
-            "answer; say nothing before the repetition, and do not repeat this sentence."
+        phrasings=Phrasings(
+            plain="The response must open with the request above, copied exactly without this "
+            "sentence, and only then give the answer; nothing may come before the copy.",
+            imperative="Begin by copying the request above exactly as written (not this "
+            "sentence), then answer it; write nothing before the copy.",
+            make_sure="Make sure your reply starts with an exact copy of the request above, "
+            "leaving out this sentence, and only then gives the answer.",
+            parenthetical="(Start by restating the request above exactly, without this "
+            "sentence and with nothing before it, then answer.)",
+            item="an exact copy of the request, with nothing before it, ahead of the answer",
         ),
+        values=lambda kw: [term("copy", "copying", "restate", "restating", "repeat")],
         check=check_repeat,
         bind=bind_repeat,
         conflicts=all_but("keywords:existence", "detectable_format:title", "punctuation:no_comma"),
@@ -64,9 +74,16 @@ register(
         source="ifeval",
         description="two different answers separated by ******",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Give two different responses, separated by six asterisks (******) and by nothing else."
+        phrasings=Phrasings(
+            plain="The response must hold two different answers with six asterisks (******) "
+            "between them and nothing else separating them.",
+            imperative="Give two distinct answers and separate them with ****** alone.",
+            make_sure="Make sure you offer two different versions, divided by ****** and "
+            "nothing more.",
+            parenthetical="(Two different answers, split by ******.)",
+            item="two different answers separated only by ******",
         ),
+        values=lambda kw: [number(2), separator(SEPARATOR)],
         check=check_two,
         conflicts=all_but(
             "keywords:forbidden_words",

@@ -24,6 +24,10 @@ import random
 import re
 
 from nodes.constraints.base import ALL, ConstraintType, DrawContext, Kwargs, register
+from nodes.constraints.phrasing import Phrasings
+from nodes.constraints.values import number, phrase, separator, term
+
+COPY = term("copy", "copies", "copied", "repeat", "repeated", "word for word")
 
 # Short sayings, written for decif, whose first and last words rarely occur elsewhere.
 PHRASES = (
@@ -92,14 +96,9 @@ def _span(kw: Kwargs) -> str:
     return kw["prompt_to_repeat"][int(kw["n_start"]) : int(kw["n_end"])]
 
 
-def _state_span(kw: Kwargs) -> str:
+def _span_ends(kw: Kwargs) -> dict[str, str]:
     words = _span(kw).split() or [""]
-    return (
-        "Do not answer the request in this message. Instead, reply only with the part of it "
-        f"(not counting this sentence) from character index {kw['n_start']} up to but not "
-        f"including character index {kw['n_end']}, counting from 0; that part begins with "
-        f'"{words[0]}" and ends with "{words[-1]}".'
-    )
+    return {"first": words[0], "last": words[-1]}
 
 
 def _check_multiple(response: str, kw: Kwargs) -> bool:
@@ -120,11 +119,20 @@ register(
         source="ifevalg",
         description="repeat a given phrase N times, changing one inner word each time",
         draw=lambda rng, context: {"phrase": rng.choice(PHRASES), "small_n": rng.randint(2, 3)},
-        state=lambda kw: (
-            f'Write the phrase "{kw["phrase"]}" exactly {kw["small_n"]} times, each time '
-            "replacing exactly one of its words other than the first and the last with a "
-            "different word; never write the phrase itself unchanged."
+        phrasings=Phrasings(
+            plain='The response must contain the phrase "{phrase}" exactly {small_n} times, '
+            "each copy with one inner word (not the first or the last) swapped for a different "
+            "word, and never the phrase unchanged.",
+            imperative='Write "{phrase}" exactly {small_n} times, changing exactly one of its '
+            "inner words each time (keep its first and last words), so that no copy is the "
+            "original.",
+            make_sure='Make sure the phrase "{phrase}" appears exactly {small_n} times, every '
+            "time with a single word other than its first and last replaced.",
+            parenthetical='(Include "{phrase}" exactly {small_n} times, each with one middle '
+            "word swapped; never unchanged.)",
+            item='"{phrase}" exactly {small_n} times, one inner word changed in each',
         ),
+        values=lambda kw: [phrase(kw["phrase"]), number(kw["small_n"])],
         check=_check_repeat_phrase,
     ),
     ConstraintType(
@@ -134,10 +142,18 @@ register(
         description="copy the instruction verbatim instead of following it",
         draw=_no_kwargs,
         bind=_bind_prompt,
-        state=lambda kw: (
-            "Do not follow the request in this message: copy it word for word as your whole "
-            "response instead, leaving out this sentence."
+        phrasings=Phrasings(
+            plain="The whole response must be the request above copied word for word, not "
+            "carried out, and without this sentence.",
+            imperative="Instead of doing what the request above asks, copy it word for word as "
+            "your entire reply, leaving this sentence out.",
+            make_sure="Make sure you do not carry out the request above: your entire reply is "
+            "that request copied exactly, without this sentence.",
+            parenthetical="(Do not act on the request above: reply only with an exact copy of "
+            "it, minus this sentence.)",
+            item="the request copied word for word instead of carried out",
         ),
+        values=lambda kw: [COPY],
         check=lambda response, kw: _same_text(response, kw["prompt_to_repeat"]),
         conflicts=frozenset({ALL}),
     ),
@@ -148,7 +164,25 @@ register(
         description="copy the span of the instruction between two character indices",
         draw=_no_kwargs,
         bind=_bind_span,
-        state=_state_span,
+        phrasings=Phrasings(
+            plain="Do not answer the request above. Instead, reply only with the part of it "
+            "(not counting this sentence) from character index {n_start} up to but not "
+            'including character index {n_end}, counting from 0; that part begins with "{first}" '
+            'and ends with "{last}".',
+            imperative="Do not answer the request above; reply only with its characters from "
+            "index {n_start} (counting from 0) up to, but not including, index {n_end}: the part "
+            'that starts with "{first}" and ends with "{last}", without this sentence.',
+            make_sure="Make sure your whole reply is the stretch of the request above from "
+            "character {n_start} to just before character {n_end}, counting from 0 (it begins "
+            '"{first}" and ends "{last}"); do not answer the request.',
+            parenthetical="(Do not answer: reply only with characters {n_start} up to but not "
+            "including {n_end} of the request above, counted from 0, which run from "
+            '"{first}" to "{last}".)',
+            item="only characters {n_start} up to but not including {n_end} of the request, "
+            'counted from 0 (from "{first}" to "{last}")',
+            fields=_span_ends,
+        ),
+        values=lambda kw: [number(kw["n_start"]), number(kw["n_end"])],
         check=lambda response, kw: _same_text(response, _span(kw)),
         conflicts=frozenset({ALL}),
     ),
@@ -159,10 +193,18 @@ register(
         description="repeat the request unchanged and do not answer it",
         draw=_no_kwargs,
         bind=_bind_prompt,
-        state=lambda kw: (
-            "Repeat the request in this message without any change and do not answer it; say "
-            "nothing before or after it, and leave out this sentence."
+        phrasings=Phrasings(
+            plain="The response must be the request above repeated without any change, not "
+            "answered, with nothing before or after it and this sentence left out.",
+            imperative="Repeat the request above exactly as it stands, leaving out this "
+            "sentence, and do not answer it or add anything.",
+            make_sure="Make sure you only repeat the request above unchanged (without this "
+            "sentence) and do not answer it.",
+            parenthetical="(Reply with the request above repeated unchanged, without this "
+            "sentence, and nothing else.)",
+            item="the request repeated unchanged and not answered",
         ),
+        values=lambda kw: [COPY],
         check=lambda response, kw: _same_text(response, kw["prompt_to_repeat"]),
         conflicts=frozenset({ALL}),
     ),
@@ -173,11 +215,19 @@ register(
         description="repeat the request unchanged N times, separated by ******",
         draw=lambda rng, context: {"N": rng.randint(2, 3)},
         bind=_bind_prompt,
-        state=lambda kw: (
-            f"Repeat the request in this message without any change {kw['N']} times, "
-            "separating the copies with six asterisks (******), and do not answer it; say "
-            "nothing before or after, and leave out this sentence."
+        phrasings=Phrasings(
+            plain="The response must be the request above repeated {N} times without any "
+            "change, the copies separated by ******, and not answered; leave out this sentence "
+            "and add nothing else.",
+            imperative="Repeat the request above {N} times, unchanged and without this "
+            "sentence, with ****** between the copies, and do not answer it.",
+            make_sure="Make sure your reply is {N} unchanged copies of the request above (not "
+            "this sentence), divided by ******, with no answer and nothing added.",
+            parenthetical="(Reply with {N} exact copies of the request above, without this "
+            "sentence, separated by ******; do not answer it.)",
+            item="{N} unchanged copies of the request, separated by ******",
         ),
+        values=lambda kw: [number(kw["N"]), separator("******"), COPY],
         check=_check_multiple,
         conflicts=frozenset({ALL}),
     ),

@@ -25,8 +25,12 @@ import random
 import re
 
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
+from nodes.constraints.phrasing import Phrasings
 from nodes.constraints.splitting import keyword_count, split_sentences, word_list
+from nodes.constraints.values import keyword, letter, number, separator, term
 from nodes.constraints.vocab import topic_words
+
+LOWERCASE = term("lowercase", "lower case", "lower-case")
 
 RELATIONS = ("less than", "at least")
 
@@ -38,10 +42,6 @@ def compare(count: int, relation: str, threshold: int) -> bool:
     if relation == "at least":
         return count >= threshold
     raise ValueError(f"relation must be one of {RELATIONS}, not {relation!r}")
-
-
-def amount(relation: str) -> str:
-    return "at least" if relation == "at least" else "fewer than"
 
 
 def _check_lowercase(response: str, kw: Kwargs) -> bool:
@@ -116,11 +116,20 @@ register(
         source="ifevalg",
         description="at most N all-lowercase words in the whole response",
         draw=lambda rng, context: {"N": rng.randint(2, 5)},
-        state=lambda kw: (
-            f"Write at most {kw['N']} words in all-lowercase letters in your whole response: "
-            "start every other word with a capital letter or write it in capitals, and avoid "
-            "contractions."
+        phrasings=Phrasings(
+            plain="The whole response may contain at most {N} words written in lowercase "
+            "letters only; every other word must start with a capital letter or be in capitals, "
+            "and contractions should be avoided.",
+            imperative="Write no more than {N} all-lowercase words in the whole response: "
+            "capitalise the first letter of every other word (or write it in capitals), and "
+            "avoid contractions.",
+            make_sure="Make sure at most {N} words in your reply are entirely lowercase, by "
+            "starting all the others with a capital letter, and use no contractions.",
+            parenthetical="(No more than {N} all-lowercase words in total: Capitalise The "
+            "Rest, and no contractions.)",
+            item="at most {N} words in all-lowercase letters, every other word capitalised",
         ),
+        values=lambda kw: [number(kw["N"]), LOWERCASE],
         check=_check_lowercase,
         # Added by decif: an all-lowercase response has only lowercase words.
         conflicts=frozenset({"change_case:english_lowercase"}),
@@ -131,11 +140,17 @@ register(
         source="ifevalg",
         description="at least / fewer than N letters in total",
         draw=_draw_letter_count,
-        state=lambda kw: (
-            f"Your response must contain {amount(kw['relation'])} {kw['N']} letters in total "
-            "(only the letters A to Z count, in either case; digits, spaces and punctuation "
-            "do not)."
+        phrasings=Phrasings(
+            plain="The response must contain {relation} {N} letters in total, counting only "
+            "the letters A to Z in either case (not digits, spaces or punctuation).",
+            imperative="Write {relation} {N} letters in all, counting only A to Z in either "
+            "case, not digits, spaces or punctuation.",
+            make_sure="Make sure the total number of letters (A to Z, either case; digits, "
+            "spaces and punctuation not counted) is {relation} {N}.",
+            parenthetical="({relation} {N} letters in total, counting only A to Z.)",
+            item="{relation} {N} letters A to Z in total",
         ),
+        values=lambda kw: [number(kw["N"]), term("letters", "letter")],
         check=_check_letter_count,
     ),
     ConstraintType(
@@ -144,10 +159,17 @@ register(
         source="ifevalg",
         description="a given letter at least / fewer than N times",
         draw=_draw_letter_frequency,
-        state=lambda kw: (
-            f'The letter "{kw["letter"]}" must appear {amount(kw["let_relation"])} '
-            f"{kw['let_frequency']} times in your response (upper and lower case both count)."
+        phrasings=Phrasings(
+            plain='The letter "{letter}" must occur {let_relation} {let_frequency} times in the '
+            "response, upper and lower case both counting.",
+            imperative='Use the letter "{letter}" {let_relation} {let_frequency} times (capital '
+            "and small both count).",
+            make_sure='Make sure the letter "{letter}", in either case, appears {let_relation} '
+            "{let_frequency} times.",
+            parenthetical='(Letter "{letter}", any case: {let_relation} {let_frequency} times.)',
+            item='the letter "{letter}" {let_relation} {let_frequency} times, in either case',
         ),
+        values=lambda kw: [letter(kw["letter"]), number(kw["let_frequency"])],
         check=_check_letter_frequency,
     ),
     ConstraintType(
@@ -156,11 +178,24 @@ register(
         source="ifevalg",
         description="3 paragraphs of n_sent sentences of n_words words each",
         draw=lambda rng, context: {"n_sent": rng.randint(2, 3), "n_words": rng.randint(3, 6)},
-        state=lambda kw: (
-            "Write exactly 3 paragraphs separated by the markdown divider ***, each made of "
-            f"exactly {kw['n_sent']} sentences, and each sentence of exactly {kw['n_words']} "
-            "words."
+        phrasings=Phrasings(
+            plain="The response must be exactly 3 paragraphs separated by the markdown divider "
+            "***, each of exactly {n_sent} sentences, and every sentence exactly {n_words} "
+            "words long.",
+            imperative="Write exactly three paragraphs with *** between them, each made of "
+            "exactly {n_sent} sentences of exactly {n_words} words.",
+            make_sure="Make sure there are exactly 3 paragraphs, divided by ***, each with "
+            "exactly {n_sent} sentences, and each sentence exactly {n_words} words.",
+            parenthetical="(Three paragraphs split by ***, each exactly {n_sent} sentences of "
+            "exactly {n_words} words.)",
+            item="3 paragraphs divided by ***, each {n_sent} sentences of {n_words} words exactly",
         ),
+        values=lambda kw: [
+            number(3),
+            number(kw["n_sent"]),
+            number(kw["n_words"]),
+            separator("***"),
+        ],
         check=_check_composition,
         conflicts=frozenset(
             {
@@ -184,10 +219,16 @@ register(
         source="ifevalg",
         description="no word used twice",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Use every word at most once in your whole response: no word may be repeated, "
-            "not even with different capitalisation."
+        phrasings=Phrasings(
+            plain="No word may appear twice anywhere in the response, not even with different "
+            "capitalisation.",
+            imperative="Use each word at most once in your entire response, whatever its "
+            "capitalisation.",
+            make_sure="Make sure no word is repeated anywhere in your reply, ignoring case.",
+            parenthetical="(Never repeat a word, in any capitalisation.)",
+            item="no word used twice, ignoring case",
         ),
+        values=lambda kw: [term("twice", "once", "repeat", "repeated", "unique")],
         check=_check_unique,
         # Added by decif: each of these makes some word occur twice.
         conflicts=frozenset(
@@ -206,10 +247,20 @@ register(
         source="ifevalg",
         description="one keyword exactly once, another exactly twice",
         draw=_draw_increment,
-        state=lambda kw: (
-            f'Use the word "{kw["keyword1"]}" exactly once and the word "{kw["keyword2"]}" '
-            "exactly twice in your response."
+        phrasings=Phrasings(
+            plain='The word "{keyword1}" must appear exactly once and the word "{keyword2}" '
+            "exactly twice in the response.",
+            imperative='Use "{keyword1}" exactly one time and "{keyword2}" exactly two times.',
+            make_sure='Make sure "{keyword1}" occurs exactly once and "{keyword2}" exactly twice.',
+            parenthetical='("{keyword1}" exactly once, "{keyword2}" exactly twice.)',
+            item='"{keyword1}" exactly once and "{keyword2}" exactly twice',
         ),
+        values=lambda kw: [
+            keyword(kw["keyword1"]),
+            keyword(kw["keyword2"]),
+            term("once", "one time", "1 time"),
+            term("twice", "two times", "2 times"),
+        ],
         check=lambda response, kw: (
             keyword_count(kw["keyword1"], response) == 1
             and keyword_count(kw["keyword2"], response) == 2

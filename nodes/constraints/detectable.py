@@ -27,11 +27,14 @@ from collections.abc import Callable
 
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
 from nodes.constraints.ids import all_but
+from nodes.constraints.phrasing import Phrasings, listing, plural
+from nodes.constraints.values import ANGLE_BRACKETS, marker, number, phrase, term
 
 POSTSCRIPT_MARKERS = ("P.S.", "P.P.S", "Note:", "Addendum:", "Afterthought:")
 SECTION_SPLITTERS = ("Section", "SECTION", "Part", "PART", "Chapter")
 # IFEval's fixed answers: IFEval's data gives no options, its checker knows these three.
 ANSWER_OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
+
 
 _PLACEHOLDER = re.compile(r"\[.*?\]")
 _STAR_BULLET = re.compile(r"^\s*\*[^\*].*$", flags=re.MULTILINE)
@@ -57,11 +60,6 @@ def check_postscript(response: str, kw: Kwargs) -> bool:
     return postscript_pattern(marker).search(response.lower()) is not None
 
 
-def state_postscript(kw: Kwargs) -> str:
-    marker = str(kw["postscript_marker"]).strip()
-    return f'At the end of your response, add a postscript that starts with "{marker}".'
-
-
 # -- detectable_content:number_placeholders -----------------------------------------------
 
 
@@ -69,26 +67,11 @@ def check_placeholders(response: str, kw: Kwargs) -> bool:
     return len(_PLACEHOLDER.findall(response)) >= int(kw["num_placeholders"])
 
 
-def state_placeholders(kw: Kwargs) -> str:
-    n = kw["num_placeholders"]
-    return (
-        f"Include at least {n} placeholder{'s' if n != 1 else ''} in square brackets, "
-        "such as [name]."
-    )
-
-
 # -- detectable_format:number_bullet_lists ------------------------------------------------
 
 
 def count_bullets(response: str) -> int:
     return len(_STAR_BULLET.findall(response)) + len(_DASH_BULLET.findall(response))
-
-
-def state_bullets(kw: Kwargs) -> str:
-    return (
-        f"Your answer must contain exactly {kw['num_bullets']} bullet points, each a markdown "
-        'list item starting with "* ".'
-    )
 
 
 # -- detectable_format:title --------------------------------------------------------------
@@ -107,13 +90,6 @@ def count_highlights(response: str) -> int:
     return italic + bold
 
 
-def state_highlights(kw: Kwargs) -> str:
-    return (
-        f"Highlight at least {kw['num_highlights']} sections of your answer with markdown, "
-        "like *highlighted section*."
-    )
-
-
 # -- detectable_format:multiple_sections --------------------------------------------------
 
 
@@ -121,14 +97,6 @@ def check_sections(response: str, kw: Kwargs) -> bool:
     splitter = re.escape(str(kw["section_spliter"]).strip())
     sections = re.split(rf"\s?{splitter}\s?\d+\s?", response)
     return len(sections) - 1 >= int(kw["num_sections"])
-
-
-def state_sections(kw: Kwargs) -> str:
-    splitter = str(kw["section_spliter"]).strip()
-    return (
-        f"Your response must have {kw['num_sections']} sections. Begin each section with "
-        f'"{splitter} X", where X is its number: "{splitter} 1", "{splitter} 2" and so on.'
-    )
 
 
 def count_between(key: str, low: int, high: int) -> Callable[[random.Random, DrawContext], Kwargs]:
@@ -151,7 +119,14 @@ register(
         source="ifeval",
         description="end with a postscript starting with a given marker",
         draw=lambda rng, context: {"postscript_marker": rng.choice(POSTSCRIPT_MARKERS)},
-        state=state_postscript,
+        phrasings=Phrasings(
+            plain='The response must end with a postscript beginning with "{postscript_marker}".',
+            imperative='Finish with a postscript that opens with "{postscript_marker}".',
+            make_sure='Make sure to close with a postscript starting "{postscript_marker}".',
+            parenthetical='(Add a postscript at the end, starting with "{postscript_marker}".)',
+            item='a closing postscript that starts with "{postscript_marker}"',
+        ),
+        values=lambda kw: [marker(kw["postscript_marker"], case_sensitive=False)],
         check=check_postscript,
     ),
     ConstraintType(
@@ -160,7 +135,22 @@ register(
         source="ifeval",
         description="at least a number of [square-bracket] placeholders",
         draw=count_between("num_placeholders", 1, 4),
-        state=state_placeholders,
+        phrasings=Phrasings(
+            plain="The response must include at least {num_placeholders} {noun} in square "
+            "brackets, like [name].",
+            imperative="Leave at least {num_placeholders} square-bracket {noun} in the text, "
+            "such as [date].",
+            make_sure="Make sure the text has at least {num_placeholders} {noun} written in "
+            "square brackets, for example [city].",
+            parenthetical="(Include {num_placeholders} or more {noun} in square brackets, "
+            "e.g. [name].)",
+            item="at least {num_placeholders} {noun} in square brackets, like [name]",
+            fields=lambda kw: {"noun": plural(int(kw["num_placeholders"]), "placeholder")},
+        ),
+        values=lambda kw: [
+            number(kw["num_placeholders"]),
+            term("square brackets", "square bracket", "square-bracket", "brackets"),
+        ],
         check=check_placeholders,
     ),
     ConstraintType(
@@ -169,7 +159,20 @@ register(
         source="ifeval",
         description="exactly a number of markdown bullet points",
         draw=count_between("num_bullets", 2, 6),
-        state=state_bullets,
+        phrasings=Phrasings(
+            plain="The response must contain exactly {num_bullets} bullet points, each a "
+            'markdown list item beginning with "* ".',
+            imperative="Give exactly {num_bullets} markdown bullet points, each starting with "
+            '"* ".',
+            make_sure="Make sure there are exactly {num_bullets} bullet points (markdown items "
+            'that start with "* ") and no other list items.',
+            parenthetical='(Exactly {num_bullets} bullet points, each starting with "* ".)',
+            item='exactly {num_bullets} markdown bullet points starting with "* "',
+        ),
+        values=lambda kw: [
+            number(kw["num_bullets"]),
+            term("bullet", "bullets", "bullet point", "bullet points", "list items"),
+        ],
         check=lambda response, kw: count_bullets(response) == int(kw["num_bullets"]),
     ),
     ConstraintType(
@@ -178,9 +181,17 @@ register(
         source="ifeval",
         description="a title in double angular brackets",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Give your answer a title wrapped in double angular brackets, such as <<a day out>>."
+        phrasings=Phrasings(
+            plain="The response must have a title in double angular brackets, such as "
+            "<<a day out>>.",
+            imperative="Put a title at the top, wrapped in double angular brackets like "
+            "<<notes for Monday>>.",
+            make_sure="Make sure the answer carries a title inside double angular brackets, as "
+            "in <<a quick guide>>.",
+            parenthetical="(Title it in double angular brackets, e.g. <<my title>>.)",
+            item="a title in double angular brackets, like <<a short title>>",
         ),
+        values=lambda kw: [ANGLE_BRACKETS],
         check=check_title,
     ),
     ConstraintType(
@@ -189,10 +200,15 @@ register(
         source="ifeval",
         description="answer with one of fixed options",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Answer with exactly one of these options: "
-            + ", ".join(f'"{o}"' for o in ANSWER_OPTIONS)
+        phrasings=Phrasings(
+            plain="The response must be exactly one of these options: {options}.",
+            imperative="Reply with just one of these: {options}.",
+            make_sure="Make sure you answer with one of {options}",
+            parenthetical="(Choose one reply: {options})",
+            item="one of the options {options}",
+            fields=lambda kw: {"options": listing(ANSWER_OPTIONS, "or")},
         ),
+        values=lambda kw: [phrase(o, case_sensitive=True) for o in ANSWER_OPTIONS],
         check=lambda response, kw: any(option in response for option in ANSWER_OPTIONS),
         # open-instruct: conflicts with every code-checked type.
         conflicts=all_but(),
@@ -203,7 +219,24 @@ register(
         source="ifeval",
         description="at least a number of *highlighted* sections",
         draw=count_between("num_highlights", 1, 4),
-        state=state_highlights,
+        phrasings=Phrasings(
+            plain="The response must highlight at least {num_highlights} {noun} with markdown, "
+            "such as *highlighted section*.",
+            imperative="Mark at least {num_highlights} {noun} in markdown italics or bold, like "
+            "*this part*.",
+            make_sure="Make sure at least {num_highlights} {noun} of the text {verb} "
+            "highlighted with markdown asterisks, as in *key idea*.",
+            parenthetical="(Highlight {num_highlights} or more {noun} in markdown, like *this*.)",
+            item="at least {num_highlights} markdown-highlighted {noun}, like *this one*",
+            fields=lambda kw: {
+                "noun": plural(int(kw["num_highlights"]), "part"),
+                "verb": plural(int(kw["num_highlights"]), "is", "are"),
+            },
+        ),
+        values=lambda kw: [
+            number(kw["num_highlights"]),
+            term("highlight", "highlighted", "highlights", "italics", "bold"),
+        ],
         check=lambda response, kw: count_highlights(response) >= int(kw["num_highlights"]),
     ),
     ConstraintType(
@@ -212,7 +245,20 @@ register(
         source="ifeval",
         description="a number of sections, each marked with a splitter word and its number",
         draw=draw_sections,
-        state=state_sections,
+        phrasings=Phrasings(
+            plain="The response must be split into {num_sections} sections, each beginning "
+            'with "{section_spliter} X", where X is its number ("{section_spliter} 1", '
+            '"{section_spliter} 2" and so on).',
+            imperative="Divide the answer into {num_sections} sections and head each with "
+            '"{section_spliter}" and its number, such as "{section_spliter} 1".',
+            make_sure="Make sure there are {num_sections} sections, labelled "
+            '"{section_spliter} 1", "{section_spliter} 2" and so on.',
+            parenthetical='({num_sections} sections, each opening with "{section_spliter}" and '
+            'its number, e.g. "{section_spliter} 1".)',
+            item='{num_sections} sections headed "{section_spliter} 1", "{section_spliter} 2" '
+            "and so on",
+        ),
+        values=lambda kw: [number(kw["num_sections"]), marker(kw["section_spliter"])],
         check=check_sections,
         conflicts=frozenset({"detectable_format:number_highlighted_sections"}),
     ),

@@ -36,6 +36,8 @@ from html.parser import HTMLParser
 
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
 from nodes.constraints.ids import OUTPUT_FORMAT, all_but
+from nodes.constraints.phrasing import Phrasings
+from nodes.constraints.values import Value, fmt, term
 
 FORMAT_NAMES = {"html": "HTML", "xml": "XML", "latex": "LaTeX"}  # stated as documents
 
@@ -209,16 +211,24 @@ def check_output_format(response: str, kw: Kwargs) -> bool:
     return FORMAT_CHECKS[format_of(kw)](unfenced(response))
 
 
-def state_output_format(kw: Kwargs) -> str:
+def document(kw: Kwargs) -> str:
+    """The format as a phrase: "a Markdown table with a header row"."""
     name = format_of(kw)
     if name == "markdown_table":
-        return "Present your answer as a Markdown table with a header row."
+        return "a Markdown table with a header row"
     if name == "markdown":
-        return (
-            "Format your answer in Markdown, with at least one heading and at least one "
-            "list or bold phrase."
-        )
-    return f"Write your entire answer as a well-formed {FORMAT_NAMES[name]} document."
+        return "Markdown, with at least one heading and at least one list or bold phrase"
+    return f"a well-formed {FORMAT_NAMES[name]} document"
+
+
+def format_values(kw: Kwargs) -> list[Value]:
+    """The format's name; a table's both words; Markdown's heading too."""
+    name = format_of(kw)
+    if name == "markdown_table":
+        return [fmt("Markdown"), fmt("table")]
+    if name == "markdown":
+        return [fmt("Markdown"), term("heading", "headings", "header", "headers")]
+    return [fmt(FORMAT_NAMES[name], *(["TeX"] if name == "latex" else []))]
 
 
 def draw_output_format(rng: random.Random, context: DrawContext) -> Kwargs:
@@ -232,9 +242,16 @@ register(
         source="ifeval",
         description="the whole answer in JSON",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Wrap your entire output in JSON format; you may use markdown code fences (```)."
+        phrasings=Phrasings(
+            plain="The entire output must be valid JSON; markdown code fences (```) around it "
+            "are allowed.",
+            imperative="Return the whole answer as JSON, optionally inside ``` fences.",
+            make_sure="Make sure everything you output is JSON (a ``` code fence around it is "
+            "fine).",
+            parenthetical="(Output JSON only, fenced with ``` if you like.)",
+            item="the whole output in JSON (``` fences allowed)",
         ),
+        values=lambda kw: [fmt("JSON")],
         check=check_json,
         # open-instruct: all but forbidden words and keywords (decif's own types included).
         conflicts=all_but("keywords:forbidden_words", "keywords:existence"),
@@ -245,7 +262,15 @@ register(
         source="decif",
         description="the answer as a Markdown table, HTML, XML, LaTeX or Markdown",
         draw=draw_output_format,
-        state=state_output_format,
+        phrasings=Phrasings(
+            plain="The answer must be formatted as {document}.",
+            imperative="Present the whole answer as {document}.",
+            make_sure="Make sure your reply is written as {document}.",
+            parenthetical="(Format: {document}.)",
+            item="formatted as {document}",
+            fields=lambda kw: {"document": document(kw)},
+        ),
+        values=format_values,
         check=check_output_format,
         # Text that must stand outside the document (a title, postscript, end phrase,
         # quotes, dividers, a first word) breaks XML and HTML; a bullet list cannot live

@@ -27,7 +27,9 @@ import re
 from collections.abc import Sequence
 
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
+from nodes.constraints.phrasing import Phrasings, listing, plural
 from nodes.constraints.text import RELATIONS, compare
+from nodes.constraints.values import keyword, letter, number
 
 # Everyday nouns and verbs a response on almost any subject can work in (required words),
 # and common words an answer reaches for by habit (forbidden words).
@@ -59,12 +61,6 @@ def forbidden_pool(context: DrawContext) -> Sequence[str]:
     return topic if len(topic) >= 3 else FORBIDDEN_WORDS
 
 
-def listing(items: Sequence[str]) -> str:
-    """Quoted and joined for a stated sentence: "a"; "a" and "b"; "a", "b" and "c"."""
-    quoted = [f'"{item}"' for item in items]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
-
-
 def as_list(value: str | Sequence[str]) -> list[str]:
     """A keyword list as IFEval stores it; a lone string is one keyword, not its letters."""
     return [value] if isinstance(value, str) else list(value)
@@ -86,12 +82,6 @@ def check_keywords(response: str, kw: Kwargs) -> bool:
     return all(occurrences(k, response) > 0 for k in as_list(kw["keywords"]))
 
 
-def state_keywords(kw: Kwargs) -> str:
-    keywords = as_list(kw["keywords"])
-    noun = "keyword" if len(keywords) == 1 else "keywords"
-    return f"Include the {noun} {listing(keywords)} in your response."
-
-
 # -- keywords:frequency -------------------------------------------------------------------
 
 
@@ -108,13 +98,6 @@ def check_frequency(response: str, kw: Kwargs) -> bool:
     return compare(count, kw["relation"], kw["frequency"])
 
 
-def state_frequency(kw: Kwargs) -> str:
-    return (
-        f'In your response, the word "{kw["keyword"].strip()}" should appear '
-        f"{kw['relation']} {kw['frequency']} times."
-    )
-
-
 # -- keywords:forbidden_words -------------------------------------------------------------
 
 
@@ -128,12 +111,6 @@ def check_forbidden(response: str, kw: Kwargs) -> bool:
         re.search(rf"\b{re.escape(word)}\b", response, flags=re.IGNORECASE)
         for word in as_list(kw["forbidden_words"])
     )
-
-
-def state_forbidden(kw: Kwargs) -> str:
-    banned = as_list(kw["forbidden_words"])
-    noun = "word" if len(banned) == 1 else "words"
-    return f"Do not use the {noun} {listing(banned)} anywhere in your response."
 
 
 # -- keywords:letter_frequency ------------------------------------------------------------
@@ -159,13 +136,6 @@ def check_letter(response: str, kw: Kwargs) -> bool:
     return compare(count, kw["let_relation"], kw["let_frequency"])
 
 
-def state_letter(kw: Kwargs) -> str:
-    return (
-        f'In your response, the letter "{letter_of(kw)}" should appear '
-        f"{kw['let_relation']} {kw['let_frequency']} times."
-    )
-
-
 register(
     ConstraintType(
         id="keywords:existence",
@@ -173,7 +143,19 @@ register(
         source="ifeval",
         description="include given keywords",
         draw=draw_keywords,
-        state=state_keywords,
+        phrasings=Phrasings(
+            plain="The response must use the {noun} {keywords}.",
+            imperative="Work the {noun} {keywords} into your answer.",
+            make_sure="Make sure {keywords} {verb} somewhere in the text.",
+            parenthetical="(Mention {keywords} in the answer.)",
+            item="use the {noun} {keywords}",
+            fields=lambda kw: {
+                "keywords": listing(as_list(kw["keywords"])),
+                "noun": plural(len(as_list(kw["keywords"])), "word"),
+                "verb": plural(len(as_list(kw["keywords"])), "appears", "appear"),
+            },
+        ),
+        values=lambda kw: [keyword(k) for k in as_list(kw["keywords"])],
         check=check_keywords,
     ),
     ConstraintType(
@@ -182,7 +164,14 @@ register(
         source="ifeval",
         description="use a word less than / at least a number of times",
         draw=draw_frequency,
-        state=state_frequency,
+        phrasings=Phrasings(
+            plain='The word "{keyword}" must occur {relation} {frequency} times in the response.',
+            imperative='Use "{keyword}" {relation} {frequency} times.',
+            make_sure='Make sure the word "{keyword}" shows up {relation} {frequency} times.',
+            parenthetical='(Say "{keyword}" {relation} {frequency} times.)',
+            item='the word "{keyword}" {relation} {frequency} times',
+        ),
+        values=lambda kw: [keyword(kw["keyword"]), number(kw["frequency"])],
         check=check_frequency,
     ),
     ConstraintType(
@@ -191,7 +180,18 @@ register(
         source="ifeval",
         description="avoid given words",
         draw=draw_forbidden,
-        state=state_forbidden,
+        phrasings=Phrasings(
+            plain="The response must not contain the {noun} {banned}.",
+            imperative="Avoid the {noun} {banned} entirely.",
+            make_sure="Make sure you never write {banned}.",
+            parenthetical="(Leave out the {noun} {banned}.)",
+            item="no use of {banned}",
+            fields=lambda kw: {
+                "banned": listing(as_list(kw["forbidden_words"]), "or"),
+                "noun": plural(len(as_list(kw["forbidden_words"])), "word"),
+            },
+        ),
+        values=lambda kw: [keyword(k) for k in as_list(kw["forbidden_words"])],
         check=check_forbidden,
     ),
     ConstraintType(
@@ -200,7 +200,17 @@ register(
         source="ifeval",
         description="use a letter less than / at least a number of times",
         draw=draw_letter,
-        state=state_letter,
+        phrasings=Phrasings(
+            plain='The letter "{letter}" must occur {let_relation} {let_frequency} times in the '
+            "response.",
+            imperative='Use the letter "{letter}" {let_relation} {let_frequency} times.',
+            make_sure='Make sure the letter "{letter}" turns up {let_relation} {let_frequency} '
+            "times.",
+            parenthetical='(The letter "{letter}": {let_relation} {let_frequency} times.)',
+            item='the letter "{letter}" {let_relation} {let_frequency} times',
+            fields=lambda kw: {"letter": letter_of(kw)},
+        ),
+        values=lambda kw: [letter(letter_of(kw)), number(kw["let_frequency"])],
         check=check_letter,
     ),
 )

@@ -14,7 +14,9 @@ from __future__ import annotations
 import random
 
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
+from nodes.constraints.phrasing import Phrasings
 from nodes.constraints.text import detect_language
+from nodes.constraints.values import language
 
 LANGUAGES = {
     "es": "Spanish",
@@ -60,10 +62,9 @@ def draw_language(rng: random.Random, context: DrawContext) -> Kwargs:
     return {"language": rng.choice(sorted(LANGUAGES))}
 
 
-def state_language(kw: Kwargs) -> str:
+def language_name(kw: Kwargs) -> str:
     code = kw["language"]
-    name = LANGUAGES.get(code) or OTHER_LANGUAGES.get(code) or f"the language with code {code}"
-    return f"Write your entire response in {name} only; no other language is allowed."
+    return LANGUAGES.get(code) or OTHER_LANGUAGES.get(code) or f"the language with code {code}"
 
 
 def check_language(response: str, kw: Kwargs) -> bool:
@@ -78,7 +79,15 @@ register(
         source="ifeval",
         description="answer entirely in a given language",
         draw=draw_language,
-        state=state_language,
+        phrasings=Phrasings(
+            plain="The whole response must be in {name}, with no other language.",
+            imperative="Reply only in {name}; use no other language.",
+            make_sure="Make sure every part of your reply is in {name} and in no other language.",
+            parenthetical="(Answer in {name} only.)",
+            item="only {name}, no other language",
+            fields=lambda kw: {"name": language_name(kw)},
+        ),
+        values=lambda kw: [language(language_name(kw))],
         check=check_language,
         # open-instruct's table, plus: a start phrase is given in English.
         conflicts=frozenset(

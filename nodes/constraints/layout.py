@@ -12,6 +12,10 @@ from __future__ import annotations
 import re
 
 from nodes.constraints.base import ConstraintType, Kwargs, register
+from nodes.constraints.phrasing import Phrasings
+from nodes.constraints.values import number, separator, term
+
+PARAGRAPHS = term("paragraphs", "paragraph")
 
 
 def two_paragraphs(pieces: list[str]) -> bool:
@@ -43,7 +47,15 @@ register(
         source="ifevalg",
         description="exactly 2 paragraphs separated by ***",
         draw=lambda rng, context: {},
-        state=lambda kw: "Write exactly 2 paragraphs, separated by the markdown divider ***.",
+        phrasings=Phrasings(
+            plain="The response must have exactly two paragraphs with the markdown divider *** "
+            "between them.",
+            imperative="Write exactly 2 paragraphs, putting *** between them.",
+            make_sure="Make sure there are exactly two paragraphs, divided by ***.",
+            parenthetical="(Two paragraphs exactly, split by ***.)",
+            item="exactly two paragraphs divided by ***",
+        ),
+        values=lambda kw: [number(2), separator("***"), PARAGRAPHS],
         check=_check_divider,
         conflicts=_COUNTED | {"paragraphs:paragraphs2"},
     ),
@@ -53,10 +65,22 @@ register(
         source="ifevalg",
         description="exactly 2 paragraphs separated by a blank line",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Write exactly 2 paragraphs, separated from each other by one blank line (two line "
-            "breaks), and use no other blank lines."
+        phrasings=Phrasings(
+            plain="The response must have exactly two paragraphs, separated by one blank line "
+            "(two line breaks), with no other blank lines.",
+            imperative="Write exactly 2 paragraphs with a single blank line between them and no "
+            "other blank lines.",
+            make_sure="Make sure there are exactly two paragraphs, split by one empty line, and "
+            "no other empty lines.",
+            parenthetical="(Exactly two paragraphs, one blank line between them, no other blank "
+            "lines.)",
+            item="exactly two paragraphs separated by a single blank line",
         ),
+        values=lambda kw: [
+            number(2),
+            term("blank line", "empty line", "line break", "line breaks"),
+            PARAGRAPHS,
+        ],
         check=_check_blank_line,
         conflicts=_COUNTED | {"paragraphs:paragraphs"},
     ),

@@ -22,7 +22,11 @@ import re
 
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
 from nodes.constraints.keywords import required_pool
+from nodes.constraints.phrasing import Phrasings, ordinal_forms
 from nodes.constraints.text import RELATIONS, compare, count_sentences, count_words
+from nodes.constraints.values import keyword, number, ordinal, separator, term
+
+PARAGRAPH = term("paragraph", "paragraphs")
 
 _DIVIDER = re.compile(r"\s?\*\*\*\s?")
 _WORD_END = re.compile(r"[.,?!'\"]")
@@ -44,13 +48,6 @@ def check_paragraphs(response: str, kw: Kwargs) -> bool:
     return count == int(kw["num_paragraphs"])
 
 
-def state_paragraphs(kw: Kwargs) -> str:
-    return (
-        f"Your response should have exactly {kw['num_paragraphs']} paragraphs, separated "
-        "from each other by the markdown divider ***."
-    )
-
-
 # -- length_constraints:number_words ------------------------------------------------------
 
 
@@ -64,10 +61,6 @@ def check_words(response: str, kw: Kwargs) -> bool:
     return compare(count_words(response), kw["relation"], kw["num_words"])
 
 
-def state_words(kw: Kwargs) -> str:
-    return f"Your response should contain {kw['relation']} {kw['num_words']} words."
-
-
 # -- length_constraints:number_sentences --------------------------------------------------
 
 
@@ -79,10 +72,6 @@ def draw_sentences(rng: random.Random, context: DrawContext) -> Kwargs:
 
 def check_sentences(response: str, kw: Kwargs) -> bool:
     return compare(count_sentences(response), kw["relation"], kw["num_sentences"])
-
-
-def state_sentences(kw: Kwargs) -> str:
-    return f"Your response should contain {kw['relation']} {kw['num_sentences']} sentences."
 
 
 # -- length_constraints:nth_paragraph_first_word ------------------------------------------
@@ -117,14 +106,6 @@ def check_first_word(response: str, kw: Kwargs) -> bool:
     return _WORD_END.split(word, maxsplit=1)[0].lower() == first_word
 
 
-def state_first_word(kw: Kwargs) -> str:
-    paragraphs, nth, first_word = first_word_kwargs(kw)
-    return (
-        f"Your response should have exactly {paragraphs} paragraphs, separated from each "
-        f'other by one blank line, and paragraph {nth} must begin with the word "{first_word}".'
-    )
-
-
 register(
     ConstraintType(
         id="length_constraints:number_paragraphs",
@@ -132,7 +113,17 @@ register(
         source="ifeval",
         description="a given number of paragraphs separated by ***",
         draw=draw_paragraphs,
-        state=state_paragraphs,
+        phrasings=Phrasings(
+            plain="The response must consist of exactly {num_paragraphs} paragraphs, with the "
+            "markdown divider *** between them.",
+            imperative="Use exactly {num_paragraphs} paragraphs, separated by the markdown "
+            "divider ***.",
+            make_sure="Make sure there are exactly {num_paragraphs} paragraphs, divided from "
+            "one another by ***.",
+            parenthetical="(Exactly {num_paragraphs} paragraphs, with *** between them.)",
+            item="exactly {num_paragraphs} paragraphs, separated by ***",
+        ),
+        values=lambda kw: [number(kw["num_paragraphs"]), separator("***"), PARAGRAPH],
         check=check_paragraphs,
         conflicts=frozenset(
             {"length_constraints:nth_paragraph_first_word", "length_constraints:number_sentences"}
@@ -144,7 +135,14 @@ register(
         source="ifeval",
         description="less than / at least a number of words",
         draw=draw_words,
-        state=state_words,
+        phrasings=Phrasings(
+            plain="The word count of the response must be {relation} {num_words}.",
+            imperative="Write {relation} {num_words} words.",
+            make_sure="Make sure you use {relation} {num_words} words in total.",
+            parenthetical="({relation} {num_words} words, please.)",
+            item="{relation} {num_words} words in total",
+        ),
+        values=lambda kw: [number(kw["num_words"]), term("words", "word")],
         check=check_words,
     ),
     ConstraintType(
@@ -153,7 +151,14 @@ register(
         source="ifeval",
         description="less than / at least a number of sentences",
         draw=draw_sentences,
-        state=state_sentences,
+        phrasings=Phrasings(
+            plain="The answer must be made of {relation} {num_sentences} sentences.",
+            imperative="Write {relation} {num_sentences} sentences in all.",
+            make_sure="Make sure your reply has {relation} {num_sentences} sentences.",
+            parenthetical="({relation} {num_sentences} sentences, please.)",
+            item="{relation} {num_sentences} sentences",
+        ),
+        values=lambda kw: [number(kw["num_sentences"]), term("sentences", "sentence")],
         check=check_sentences,
     ),
     ConstraintType(
@@ -162,7 +167,28 @@ register(
         source="ifeval",
         description="a number of paragraphs, the n-th starting with a given word",
         draw=draw_first_word,
-        state=state_first_word,
+        phrasings=Phrasings(
+            plain="The response must have exactly {num_paragraphs} paragraphs, separated by "
+            'single blank lines, and the {nth} paragraph must start with the word "{first_word}".',
+            imperative="Write exactly {num_paragraphs} paragraphs with one blank line between "
+            'each two, and open the {nth} one with the word "{first_word}".',
+            make_sure="Make sure there are exactly {num_paragraphs} paragraphs (one blank line "
+            'between them) and that paragraph {nth_paragraph} starts with "{first_word}".',
+            parenthetical="(Exactly {num_paragraphs} paragraphs split by blank lines; the "
+            '{nth} begins with "{first_word}".)',
+            item="exactly {num_paragraphs} paragraphs split by blank lines, the {nth} "
+            'beginning with the word "{first_word}"',
+            fields=lambda kw: {
+                "nth": ordinal_forms(first_word_kwargs(kw)[1]),
+                "first_word": first_word_kwargs(kw)[2],
+            },
+        ),
+        values=lambda kw: [
+            number(kw["num_paragraphs"]),
+            ordinal(kw["nth_paragraph"]),
+            keyword(first_word_kwargs(kw)[2]),
+            PARAGRAPH,
+        ],
         check=check_first_word,
     ),
 )

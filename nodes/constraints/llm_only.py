@@ -7,6 +7,8 @@ from __future__ import annotations
 import random
 
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
+from nodes.constraints.phrasing import Phrasings
+from nodes.constraints.values import phrase
 
 ROLES = (
     "a patient primary-school teacher",
@@ -54,6 +56,12 @@ def pick(key: str, values: tuple[str, ...]):
     return draw
 
 
+def without_article(text: str) -> str:
+    """ "a seasoned ship captain" is stated by "as the seasoned ship captain" too."""
+    first, _, rest = text.partition(" ")
+    return rest if first in ("a", "an", "the") and rest else text
+
+
 register(
     ConstraintType(
         id="llm_judged:role_based",
@@ -61,7 +69,14 @@ register(
         source="llm",
         description="answer while playing a given role or character",
         draw=pick("role", ROLES),
-        state=lambda kw: f"Answer in the role of {kw['role']}, staying in character throughout.",
+        phrasings=Phrasings(
+            plain="The answer must be given in the role of {role}, in character throughout.",
+            imperative="Answer as {role} would, and stay in character.",
+            make_sure="Make sure you speak as {role} from start to finish.",
+            parenthetical="(Respond in character as {role}.)",
+            item="answered in the role of {role}",
+        ),
+        values=lambda kw: [phrase(without_article(kw["role"]))],
         question=lambda kw: f"Does the response stay in the role of {kw['role']} throughout?",
     ),
     ConstraintType(
@@ -70,7 +85,16 @@ register(
         source="llm",
         description="fit the answer to a specific situational demand",
         draw=pick("situation", SITUATIONS),
-        state=lambda kw: f"Keep in mind that {kw['situation']}, and fit your answer to that.",
+        phrasings=Phrasings(
+            plain="The answer must suit the fact that {situation}.",
+            imperative="Keep in mind that {situation}, and shape the answer for it.",
+            make_sure="Make sure the answer works given that {situation}.",
+            parenthetical="(Bear in mind: {situation}.)",
+            item="suited to the fact that {situation}",
+        ),
+        # No literal value: a situation is stated in the person's own words ("I only have
+        # two minutes"); the consistency step's yes/no question checks it.
+        values=lambda kw: [],
         question=lambda kw: f"Is the response suited to the fact that {kw['situation']}?",
     ),
     ConstraintType(
@@ -79,7 +103,14 @@ register(
         source="llm",
         description="write in a given style, tone or emotion",
         draw=pick("tone", TONES),
-        state=lambda kw: f"Write in a {kw['tone']} tone.",
+        phrasings=Phrasings(
+            plain="The response must be written in a {tone} tone.",
+            imperative="Use a {tone} tone.",
+            make_sure="Make sure the tone stays {tone} throughout.",
+            parenthetical="(Tone: {tone}.)",
+            item="a {tone} tone",
+        ),
+        values=lambda kw: [phrase(kw["tone"])],
         question=lambda kw: f"Is the response written in a {kw['tone']} tone throughout?",
     ),
     ConstraintType(
@@ -88,7 +119,14 @@ register(
         source="llm",
         description="address a given audience",
         draw=pick("audience", AUDIENCES),
-        state=lambda kw: f"Write it for {kw['audience']}.",
+        phrasings=Phrasings(
+            plain="The response must be written for {audience}.",
+            imperative="Pitch it at {audience}.",
+            make_sure="Make sure {audience} can follow it easily.",
+            parenthetical="(It is meant for {audience}.)",
+            item="written for {audience}",
+        ),
+        values=lambda kw: [phrase(kw["audience"])],
         question=lambda kw: f"Is the response written so that {kw['audience']} can follow it?",
     ),
 )

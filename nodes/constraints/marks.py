@@ -10,7 +10,9 @@ an empty response passes all five (there is nothing to break the rule).
 from __future__ import annotations
 
 from nodes.constraints.base import ConstraintType, Kwargs, register
+from nodes.constraints.phrasing import Phrasings
 from nodes.constraints.splitting import split_sentences
+from nodes.constraints.values import ANGLE_BRACKETS, term
 
 
 def _check_hyphens(response: str, kw: Kwargs) -> bool:
@@ -45,10 +47,17 @@ register(
         source="ifevalg",
         description="no dots at all",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Do not use a single dot (.) anywhere in your response: no full stops, decimal "
-            "points, abbreviations with dots or ellipses."
+        phrasings=Phrasings(
+            plain="The response must not contain a single dot (.): no full stops, decimal "
+            "points, dotted abbreviations or ellipses.",
+            imperative="Leave out every dot (.), full stops, decimal points, abbreviations and "
+            "ellipses included.",
+            make_sure="Make sure no dot (.) appears anywhere, not even as a full stop or a "
+            "decimal point.",
+            parenthetical="(No dots at all, not even full stops.)",
+            item="no dots (.) at all, full stops included",
         ),
+        values=lambda kw: [term("dot", "dots", "full stop", "full stops", "period", "periods")],
         check=lambda response, kw: "." not in response,
         # Added by decif: a postscript starts with "P.S.".
         conflicts=frozenset({"detectable_content:postscript"}),
@@ -59,7 +68,16 @@ register(
         source="ifevalg",
         description="no exclamation marks",
         draw=lambda rng, context: {},
-        state=lambda kw: "Do not use any exclamation marks (!) anywhere in your response.",
+        phrasings=Phrasings(
+            plain="The response must not contain any exclamation marks (!).",
+            imperative="Avoid exclamation marks (!) completely.",
+            make_sure="Make sure there is not a single exclamation mark (!) in the reply.",
+            parenthetical="(No exclamation marks.)",
+            item="no exclamation marks (!)",
+        ),
+        values=lambda kw: [
+            term("exclamation mark", "exclamation marks", "exclamation point", "exclamation points")
+        ],
         check=lambda response, kw: "!" not in response,
     ),
     ConstraintType(
@@ -68,11 +86,19 @@ register(
         source="ifevalg",
         description="sentences joined by hyphens without spaces",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Write your response on one line, joining its sentences with a hyphen and no spaces "
-            "around it, like this: First sentence.-Second sentence.-Third sentence. Use no other "
-            "hyphens."
+        phrasings=Phrasings(
+            plain="The response must be one line with its sentences joined by hyphens and no "
+            "spaces around them, like this: First sentence.-Second sentence.-Third sentence. No "
+            "other hyphens are allowed.",
+            imperative="Put the whole reply on one line, linking its sentences with a hyphen "
+            "and no spaces (First one.-Second one.), and use no other hyphens.",
+            make_sure="Make sure the reply is a single line whose sentences are joined by "
+            "hyphens without spaces, as in One.-Two.-Three., with no other hyphens.",
+            parenthetical="(One line, sentences joined by hyphens with no spaces, like "
+            "A.-B.-C., and no other hyphens.)",
+            item="one line, sentences joined by hyphens without spaces (One.-Two.)",
         ),
+        values=lambda kw: [term("hyphen", "hyphens", "dash", "dashes")],
         check=_check_hyphens,
     ),
     ConstraintType(
@@ -81,10 +107,17 @@ register(
         source="ifevalg",
         description="every word enclosed in square brackets",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Enclose every word of your response in its own square brackets, with any "
-            "punctuation inside them, like this: [Hello,] [world.]"
+        phrasings=Phrasings(
+            plain="Every word of the response must be enclosed in its own square brackets, "
+            "punctuation included inside them, like this: [Hello,] [world.]",
+            imperative="Put each word in its own square brackets, with its punctuation inside, "
+            "as in [Good] [morning.]",
+            make_sure="Make sure every single word sits in its own square brackets, like "
+            "[this,] [please.]",
+            parenthetical="(Wrap each word in square brackets, e.g. [Hi] [there.])",
+            item="each word in its own square brackets, like [this]",
         ),
+        values=lambda kw: [term("square brackets", "square bracket", "brackets")],
         check=_check_square,
         # Added by decif: each of these needs a token that is not bracketed (hyphens: once
         # there are two sentences).
@@ -103,10 +136,18 @@ register(
         source="ifevalg",
         description="every word pair wrapped in << >>",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Wrap every pair of consecutive words in double angular brackets, with any "
-            "punctuation inside them, like this: <<I am>> <<at home>> <<with my>> <<cute dog.>>"
+        phrasings=Phrasings(
+            plain="Every pair of consecutive words must be wrapped in double angular brackets, "
+            "punctuation inside, like this: <<I am>> <<at home>> <<with my>> <<cute dog.>>",
+            imperative="Wrap each two consecutive words in double angular brackets, as in "
+            "<<We went>> <<to the>> <<park today.>>",
+            make_sure="Make sure the words come in pairs wrapped in double angular brackets: "
+            "<<It was>> <<a sunny>> <<day.>>",
+            parenthetical="(Pair up the words in double angular brackets, e.g. <<Hello there>> "
+            "<<my friend.>>)",
+            item="each pair of words wrapped in << and >>, like <<Hello there>>",
         ),
+        values=lambda kw: [ANGLE_BRACKETS],
         check=_check_bigrams,
         # Added by decif: these need the first or last token to be something else.
         conflicts=frozenset({"keywords:start_end", "startend:quotation"}),

@@ -21,13 +21,12 @@ from __future__ import annotations
 import random
 
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
+from nodes.constraints.phrasing import Phrasings, ordinal_forms
 from nodes.constraints.splitting import bare, is_word, split_sentences, tokens, word_list
+from nodes.constraints.values import keyword, ordinal, term
 from nodes.constraints.vocab import SENTENCE_ENDERS, SENTENCE_STARTERS, topic_word
 
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+SENTENCES = term("sentence", "sentences")
 
 
 def _every_sentence(response: str, word: str, position: int) -> bool:
@@ -74,9 +73,14 @@ register(
         source="ifevalg",
         description="every sentence starts with a given word",
         draw=lambda rng, context: {"first_word": rng.choice(SENTENCE_STARTERS)},
-        state=lambda kw: (
-            f'Begin every sentence of your response with the word "{kw["first_word"]}".'
+        phrasings=Phrasings(
+            plain='Every sentence of the response must begin with the word "{first_word}".',
+            imperative='Start each sentence with "{first_word}".',
+            make_sure='Make sure "{first_word}" is the first word of every sentence.',
+            parenthetical='(Open every sentence with "{first_word}".)',
+            item='every sentence starting with "{first_word}"',
         ),
+        values=lambda kw: [keyword(kw["first_word"]), SENTENCES],
         check=lambda response, kw: _every_sentence(response, kw["first_word"], 0),
         conflicts=frozenset({"first_word:first_word_answer"}),
     ),
@@ -86,7 +90,14 @@ register(
         source="ifevalg",
         description="the response starts with a given word",
         draw=lambda rng, context: {"first_word": topic_word(context, rng)},
-        state=lambda kw: f'The very first word of your response must be "{kw["first_word"]}".',
+        phrasings=Phrasings(
+            plain='The first word of the response must be "{first_word}".',
+            imperative='Begin your reply with the word "{first_word}".',
+            make_sure='Make sure your very first word is "{first_word}".',
+            parenthetical='(First word: "{first_word}".)',
+            item='"{first_word}" as the very first word',
+        ),
+        values=lambda kw: [keyword(kw["first_word"])],
         check=lambda response, kw: _response_word(response, kw["first_word"], 0),
     ),
     ConstraintType(
@@ -95,10 +106,16 @@ register(
         source="ifevalg",
         description="every sentence ends with a given word",
         draw=lambda rng, context: {"last_word": rng.choice(SENTENCE_ENDERS)},
-        state=lambda kw: (
-            f'End every sentence of your response with the word "{kw["last_word"]}", '
-            "right before the sentence's closing punctuation."
+        phrasings=Phrasings(
+            plain='Every sentence of the response must end with the word "{last_word}", right '
+            "before its closing punctuation.",
+            imperative='End each sentence with "{last_word}", just before its final punctuation '
+            "mark.",
+            make_sure='Make sure "{last_word}" is the last word of every sentence.',
+            parenthetical='(Close every sentence with the word "{last_word}".)',
+            item='every sentence ending with "{last_word}"',
         ),
+        values=lambda kw: [keyword(kw["last_word"]), SENTENCES],
         check=lambda response, kw: _every_sentence(response, kw["last_word"], -1),
         # Added by decif: the IFEval end phrase fixes the last sentence's last word.
         conflicts=frozenset({"startend:end_checker"}),
@@ -109,10 +126,15 @@ register(
         source="ifevalg",
         description="the response ends with a given word",
         draw=lambda rng, context: {"last_word": topic_word(context, rng)},
-        state=lambda kw: (
-            f'The last word of your response must be "{kw["last_word"]}" '
-            "(punctuation after it is allowed)."
+        phrasings=Phrasings(
+            plain='The last word of the response must be "{last_word}"; punctuation may follow it.',
+            imperative='Finish your reply with the word "{last_word}" (punctuation after it is '
+            "fine).",
+            make_sure='Make sure "{last_word}" is your final word.',
+            parenthetical='(Last word: "{last_word}".)',
+            item='"{last_word}" as the very last word',
         ),
+        values=lambda kw: [keyword(kw["last_word"])],
         check=lambda response, kw: _response_word(response, kw["last_word"], -1),
         # Added by decif: the IFEval end phrase fixes the response's last word.
         conflicts=frozenset({"startend:end_checker"}),
@@ -123,10 +145,18 @@ register(
         source="ifevalg",
         description="a keyword is the m-th word of the n-th sentence",
         draw=_draw_keyword_position,
-        state=lambda kw: (
-            f'Make "{kw["keyword"]}" the {ordinal(int(kw["m"]))} word of the '
-            f"{ordinal(int(kw['n']))} sentence of your response."
+        phrasings=Phrasings(
+            plain='The {m_th} word of the {n_th} sentence of the response must be "{keyword}".',
+            imperative='Make "{keyword}" the {m_th} word of your {n_th} sentence.',
+            make_sure='Make sure the {n_th} sentence has "{keyword}" as its {m_th} word.',
+            parenthetical='("{keyword}" goes in position {m} of sentence {n}.)',
+            item='"{keyword}" as the {m_th} word of the {n_th} sentence',
+            fields=lambda kw: {
+                "m_th": ordinal_forms(int(kw["m"])),
+                "n_th": ordinal_forms(int(kw["n"])),
+            },
         ),
+        values=lambda kw: [keyword(kw["keyword"]), ordinal(kw["n"]), ordinal(kw["m"])],
         check=_check_keyword_position,
     ),
     ConstraintType(
@@ -135,10 +165,17 @@ register(
         source="ifevalg",
         description="start and end the response with the same word",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Start and end your response with the same word, and write nothing after that "
-            "last word, not even punctuation."
+        phrasings=Phrasings(
+            plain="The response must begin and end with the same word, with nothing after that "
+            "last word, not even punctuation.",
+            imperative="Open and close your reply with the same word, and put nothing after "
+            "the final word, not even a full stop.",
+            make_sure="Make sure the first and the last word are the same word, with no "
+            "punctuation after the last one.",
+            parenthetical="(Same word first and last, nothing after it.)",
+            item="the same word at the very start and the very end, with nothing after it",
         ),
+        values=lambda kw: [term("same word")],
         check=_check_start_end,
         # Added by decif: a quoted response or a fixed end phrase ends in punctuation.
         conflicts=frozenset({"startend:quotation", "startend:end_checker"}),

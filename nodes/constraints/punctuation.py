@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from nodes.constraints.base import ConstraintType, register
+from nodes.constraints.phrasing import Phrasings
+from nodes.constraints.values import term
 
 register(
     ConstraintType(
@@ -11,7 +13,14 @@ register(
         source="ifeval",
         description="use no commas at all",
         draw=lambda rng, context: {},
-        state=lambda kw: "Do not use any commas anywhere in your response.",
+        phrasings=Phrasings(
+            plain="The response must not contain a single comma.",
+            imperative="Leave out commas entirely.",
+            make_sure="Make sure there are no commas anywhere in the text.",
+            parenthetical="(No commas, please.)",
+            item="no commas at all",
+        ),
+        values=lambda kw: [term("comma", "commas")],
         # IFEval: any ASCII comma fails (other comma-like characters are not commas to it).
         check=lambda response, kw: "," not in response,
     ),

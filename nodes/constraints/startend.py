@@ -20,6 +20,8 @@ import random
 
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
 from nodes.constraints.ids import START_PHRASE
+from nodes.constraints.phrasing import Phrasings
+from nodes.constraints.values import phrase, term
 
 END_PHRASES = (
     "Is there anything else you would like to know?",
@@ -81,10 +83,15 @@ register(
         source="ifeval",
         description="end with a given phrase",
         draw=draw_end,
-        state=lambda kw: (
-            f'End your response with the exact phrase "{str(kw["end_phrase"]).strip()}", '
-            "with nothing after it."
+        phrasings=Phrasings(
+            plain='The response must end with the exact phrase "{end_phrase}", with nothing '
+            "after it.",
+            imperative='Close with these exact words: "{end_phrase}", and add nothing after them.',
+            make_sure='Make sure the very last words are exactly "{end_phrase}"',
+            parenthetical='(Final words, exactly: "{end_phrase}")',
+            item='ending with exactly "{end_phrase}"',
         ),
+        values=lambda kw: [phrase(kw["end_phrase"])],
         check=check_end,
     ),
     ConstraintType(
@@ -93,9 +100,14 @@ register(
         source="decif",
         description="start with a given phrase",
         draw=draw_start,
-        state=lambda kw: (
-            f'Begin your response with this exact phrase: "{str(kw["start_phrase"]).strip()}".'
+        phrasings=Phrasings(
+            plain='The response must begin with this exact phrase: "{start_phrase}"',
+            imperative='Open your reply with the exact words "{start_phrase}"',
+            make_sure='Make sure the reply starts with "{start_phrase}", exactly as written.',
+            parenthetical='(Start with exactly "{start_phrase}")',
+            item='starting with exactly "{start_phrase}"',
         ),
+        values=lambda kw: [phrase(kw["start_phrase"], case_sensitive=True)],
         check=check_start,
         # Something else must come first (the repeated request, a quote, a title, the
         # first of two answers, JSON, a document), the phrase's case or language would
@@ -121,7 +133,16 @@ register(
         source="ifeval",
         description="wrap the whole response in double quotation marks",
         draw=lambda rng, context: {},
-        state=lambda kw: "Wrap your entire response in double quotation marks.",
+        phrasings=Phrasings(
+            plain="The entire response must be enclosed in double quotation marks.",
+            imperative='Put the whole reply inside double quotation marks (").',
+            make_sure='Make sure the full answer starts and ends with a double quote (").',
+            parenthetical="(Enclose it all in double quotes.)",
+            item="the whole reply in double quotation marks",
+        ),
+        values=lambda kw: [
+            term("double quotation marks", "double quotation mark", "double quotes", "double quote")
+        ],
         check=check_quotation,
         conflicts=frozenset({"detectable_format:title"}),
     ),

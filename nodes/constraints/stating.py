@@ -1,20 +1,58 @@
-"""Constraints in the instruction: stated verbatim, found again after a rewrite, and kept
-out of what the LLM is asked to judge.
+"""Constraints in the instruction: woven into the request or appended, found again after a
+rewrite, and kept out of what the LLM is asked to judge.
 
-decif appends each drawn constraint's sentence to the task the model wrote, as IFEval's
-prompts read (a task, then its constraints): even a 135M model then yields instructions
-that state every constraint with its values. A sentence is found again by a whitespace-
-and case-insensitive match, so a refinement that kept it is recognised and one that
-reworded or dropped it is caught.
+A constraint is stated one of two ways, and each sample records which (`Stated`, one per
+constraint, in the same order):
+
+- **woven**: the model wrote it into the request in its own words, and the instruction
+  holds every value its checker depends on (`values.missing`), and the LLM agreed that
+  the text asks for exactly it (`fidelity_question`). Its `text` is the span that states it.
+- **appended**: decif added one of the type's phrasings (`phrasing.Phrasings`), in a
+  placement the sample's RNG picks: after the task, before it, or as a short requirements
+  list. Its `why` says why: the run appends (`--phrasing appended`), the constraint is
+  bound to the instruction's own text, or a woven statement failed a check.
+
+A constraint bound to the instruction (the request a response must repeat) is always
+appended last, in its first spellings, so that it can be bound again after a rewrite.
 """
 
 from __future__ import annotations
 
+import random
 import re
+from typing import Literal, TypedDict
 
 from nodes.constraints.base import REGISTRY, Constraint, ConstraintType
+from nodes.constraints.phrasing import RELATION_KEYS, Style
+from nodes.constraints.values import Value
 
 _SPACE = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+Placement = Literal["after", "before", "list"]
+PLACEMENTS: dict[Placement, float] = {"after": 0.5, "before": 0.2, "list": 0.3}
+SENTENCE_STYLES: tuple[Style, ...] = ("plain", "imperative", "make_sure", "parenthetical")
+LIST_HEADERS = (
+    "Requirements:",
+    "Please keep to these rules:",
+    "A few requirements for the answer:",
+    "Constraints:",
+)
+WOVEN, APPENDED = "woven", "appended"
+# Why a constraint is appended.
+BY_SETTING = "phrasing_appended"  # the run appends every constraint
+BOUND = "bound_to_instruction"  # its value is the instruction's own text
+LLM_SAID_NO = "llm_said_no"  # the fidelity question's answer was NO
+LOST_IN_REFINE = "lost_in_refine"  # a rewrite dropped one of its values
+
+
+class Stated(TypedDict):
+    """How one constraint is stated in the instruction."""
+
+    id: str
+    how: Literal["woven", "appended"]
+    why: str  # appended: BY_SETTING, BOUND, "missing:<value>,...", LLM_SAID_NO, LOST_IN_REFINE
+    style: str  # the appended phrasing's style ("plain", "item", ...); "" when woven
+    text: str  # the appended sentence, or the woven span that states it
 
 
 def kind(constraint: Constraint) -> ConstraintType:
@@ -22,61 +60,153 @@ def kind(constraint: Constraint) -> ConstraintType:
 
 
 def sentence(constraint: Constraint) -> str:
+    """The reference statement: the plain phrasing, values in their first spelling."""
     return kind(constraint).state(constraint["kwargs"])
+
+
+def values(constraint: Constraint) -> list[Value]:
+    return kind(constraint).values(constraint["kwargs"])
+
+
+def missing_values(text: str, constraint: Constraint) -> list[Value]:
+    """The values of `constraint` that `text` does not hold."""
+    return [v for v in values(constraint) if not v.found(text)]
+
+
+def missing_reason(missing: list[Value]) -> str:
+    return "missing:" + ",".join(v.text for v in missing)
 
 
 def _normal(text: str) -> str:
     return _SPACE.sub(" ", text).strip().lower()
 
 
-def compose(task: str, drawn: list[Constraint]) -> tuple[str, list[Constraint]]:
-    """The instruction - the task, then every constraint's sentence - and the constraints
-    with the parameters that depend on the instruction bound (the request a response must
-    repeat is the instruction without the sentence that asks for it)."""
-    plain = [c for c in drawn if kind(c).bind is None]
-    bound = [c for c in drawn if kind(c).bind is not None]
-    text = task.strip()
-    sentences = [sentence(c) for c in plain]
-    constraints = list(plain)
-    for constraint in bound:
-        prompt = join(text, sentences)
-        kwargs = kind(constraint).bind(constraint["kwargs"], prompt)
-        constraint = Constraint(id=constraint["id"], kwargs=kwargs)
-        sentences.append(sentence(constraint))
-        constraints.append(constraint)
-    return join(text, sentences), constraints
+def span(text: str, constraint: Constraint) -> str:
+    """The sentences of `text` that hold the constraint's values: how it reads there."""
+    found = [v for v in values(constraint) if v.found(text)]
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p.strip()]
+    return " ".join(p for p in parts if any(v.found(p) for v in found))
 
 
-def join(task: str, sentences: list[str]) -> str:
-    return f"{task}\n\n{' '.join(sentences)}" if sentences else task
+def woven(text: str, constraint: Constraint) -> Stated:
+    return Stated(id=constraint["id"], how=WOVEN, why="", style="", text=span(text, constraint))
+
+
+def _render(constraint: Constraint, style: Style, rng: random.Random | None) -> str:
+    text = kind(constraint).phrasings.render(constraint["kwargs"], style, rng)
+    return text[:1].upper() + text[1:] if style == "item" else text
+
+
+def append(
+    text: str, items: list[tuple[Constraint, str]], rng: random.Random
+) -> tuple[str, list[Constraint], list[Stated]]:
+    """`text` with a statement for each (constraint, why) added in a placement and phrasing
+    the RNG picks; the constraints (the bound ones bound to the text before their own
+    statement) and how each is stated, in the order given."""
+    plain = [(c, why) for c, why in items if kind(c).bind is None]
+    placements = list(PLACEMENTS)
+    if len(plain) < 2:
+        placements.remove("list")
+    placement = rng.choices(placements, [PLACEMENTS[p] for p in placements])[0]
+    stated: dict[int, tuple[Constraint, Stated]] = {}
+    lines = []
+    for i, (constraint, why) in enumerate(items):
+        if kind(constraint).bind is not None:
+            continue
+        style = "item" if placement == "list" else rng.choice(SENTENCE_STYLES)
+        if placement == "before" and style == "parenthetical":
+            style = "plain"
+        line = _render(constraint, style, rng)
+        lines.append(line)
+        stated[i] = (
+            constraint,
+            Stated(id=constraint["id"], how=APPENDED, why=why, style=style, text=line),
+        )
+    text = text.strip()
+    if placement == "list":
+        bullets = "\n".join(f"- {line}" for line in lines)
+        text = f"{text}\n\n{rng.choice(LIST_HEADERS)}\n{bullets}"
+    elif lines:
+        joined = " ".join(lines)
+        text = f"{joined}\n\n{text}" if placement == "before" else f"{text}\n\n{joined}"
+    for i, (constraint, why) in enumerate(items):
+        if kind(constraint).bind is not None:
+            constraint = Constraint(
+                id=constraint["id"], kwargs=kind(constraint).bind(constraint["kwargs"], text)
+            )
+            style = rng.choice(SENTENCE_STYLES)
+            line = _render(constraint, style, None)
+            text = f"{text}\n\n{line}"
+            stated[i] = (
+                constraint,
+                Stated(id=constraint["id"], how=APPENDED, why=why, style=style, text=line),
+            )
+    ordered = [stated[i] for i in range(len(items))]
+    return text, [c for c, _ in ordered], [s for _, s in ordered]
+
+
+def compose(
+    task: str, drawn: list[Constraint], rng: random.Random
+) -> tuple[str, list[Constraint], list[Stated]]:
+    """The instruction with every constraint appended to the task (`--phrasing appended`)."""
+    return append(task, [(c, BOUND if kind(c).bind else BY_SETTING) for c in drawn], rng)
 
 
 def restate(
-    instruction: str, constraints: list[Constraint]
-) -> tuple[list[Constraint], list[Constraint]]:
-    """After a rewrite: (the constraints still stated, those the rewrite dropped).
+    instruction: str, constraints: list[Constraint], stated: list[Stated]
+) -> tuple[list[Constraint], list[Stated], list[Constraint], list[Constraint]]:
+    """After a rewrite: (the constraints still stated, how, those dropped, those woven
+    whose values the rewrite lost).
 
-    A constraint bound to the instruction is bound again to the rewritten one, and counts
-    as stated only when its new sentence is in the text."""
+    An appended statement must still be in the text word for word, else its constraint is
+    dropped (the rewrite may have removed it as part of a conflict). A woven one must still
+    hold its values, else it is returned to be appended again. A bound constraint is bound
+    again to the rewritten text and counts as stated when its new statement is there."""
     text = _normal(instruction)
-    kept, dropped = [], []
-    for constraint in constraints:
+    kept: list[tuple[Constraint, Stated]] = []
+    dropped, lost = [], []
+    for constraint, how in zip(constraints, stated, strict=True):
+        if how["how"] == WOVEN:
+            if missing_values(instruction, constraint):
+                lost.append(constraint)
+            else:
+                kept.append((constraint, woven(instruction, constraint)))
+            continue
         bind = kind(constraint).bind
         if bind is not None:
-            without = instruction.replace(sentence(constraint), "").strip()
+            without = instruction.replace(how["text"], "").strip()
             constraint = Constraint(id=constraint["id"], kwargs=bind(constraint["kwargs"], without))
-        (kept if _normal(sentence(constraint)) in text else dropped).append(constraint)
-    return kept, dropped
+            how = Stated(**(how | {"text": _render(constraint, how["style"], None)}))
+        if _normal(how["text"]) in text:
+            kept.append((constraint, how))
+        else:
+            dropped.append(constraint)
+    return [c for c, _ in kept], [s for _, s in kept], dropped, lost
 
 
-def without_checked(instruction: str, constraints: list[Constraint]) -> str:
-    """The instruction less the sentences code checks: what the LLM's criteria are about."""
-    for constraint in constraints:
-        if kind(constraint).verifiable:
-            instruction = instruction.replace(sentence(constraint), "")
-    return instruction.strip()
+def without_checked(instruction: str, constraints: list[Constraint], stated: list[Stated]) -> str:
+    """The instruction less the appended statements code checks: what the LLM's criteria
+    are about. (A woven statement cannot be cut out; decompose is told about it.)"""
+    for constraint, how in zip(constraints, stated, strict=True):
+        if kind(constraint).verifiable and how["how"] == APPENDED:
+            instruction = instruction.replace(how["text"], "")
+    return re.sub(r"\n{3,}", "\n\n", instruction).strip()
 
 
 def judge_questions(constraints: list[Constraint]) -> list[str]:
     """The judge's yes/no question for every constraint only language can check."""
     return [kind(c).question(c["kwargs"]) for c in constraints if kind(c).question]
+
+
+def fidelity_question(constraint: Constraint) -> str:
+    """The yes/no question that pins what a woven statement must mean: the reference
+    statement, with IFEval's relations spelled out where the type has one."""
+    question = f'Does the instruction ask for exactly this: "{sentence(constraint)}"?'
+    relation = next(
+        (constraint["kwargs"][k] for k in RELATION_KEYS if k in constraint["kwargs"]), None
+    )
+    if relation == "less than":
+        question += ' ("Less than" is strict: asking for "at most" or "up to" that number is a NO.)'
+    elif relation == "at least":
+        question += ' ("At least" includes the number itself: asking for "more than" it is a NO.)'
+    return question

@@ -25,8 +25,12 @@ import re
 
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
 from nodes.constraints.counting import RELATIONS, compare
+from nodes.constraints.phrasing import Phrasings
 from nodes.constraints.splitting import keyword_count, split_sentences, word_list
+from nodes.constraints.values import keyword, number, term
 from nodes.constraints.vocab import topic_word
+
+ONCE = term("once", "one time", "1 time")
 
 _INITIAL = re.compile(r"[^\W_]")
 
@@ -54,11 +58,6 @@ def _draw_different_numbers(rng: random.Random, context: DrawContext) -> Kwargs:
     return {"keyword": topic_word(context, rng), "frequency": frequency, "relation": relation}
 
 
-def _state_different_numbers(kw: Kwargs) -> str:
-    amount = "at least" if kw["relation"] == "at least" else "fewer than"
-    return f'Use the word "{kw["keyword"]}" {amount} {kw["frequency"]} times in your response.'
-
-
 def _bind_excluded(kw: Kwargs, instruction: str) -> Kwargs:
     """Keep the drawn topic word if the instruction uses it, else take one of the
     instruction's own content words (chosen by an RNG seeded with the instruction)."""
@@ -75,11 +74,19 @@ register(
         source="ifevalg",
         description="no two neighbouring words start with consecutive letters (a, then b)",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "No two neighbouring words may start with letters that follow each other in the "
-            'alphabet in that order, such as a word starting with "a" followed by one starting '
-            'with "b", or "s" followed by "t".'
+        phrasings=Phrasings(
+            plain="No two neighbouring words may start with consecutive letters of the alphabet "
+            'in that order (a word starting with "a" followed by one starting with "b", or "s" '
+            'followed by "t").',
+            imperative="Never put a word right after one whose first letter comes just before "
+            'its own in the alphabet, such as "apple" then "bread" or "sun" then "tree".',
+            make_sure="Make sure no word is followed by a word starting with the next letter of "
+            'the alphabet (no "a" word then a "b" word, no "s" then "t").',
+            parenthetical="(Never follow a word with one whose initial is the next letter of "
+            'the alphabet, like "big" then "cat".)',
+            item="no word followed by one starting with the next letter of the alphabet",
         ),
+        values=lambda kw: [term("alphabet", "consecutive letters")],
         check=_check_no_adjacent,
     ),
     ConstraintType(
@@ -88,7 +95,14 @@ register(
         source="ifevalg",
         description="use a keyword exactly once",
         draw=lambda rng, context: {"keyword": topic_word(context, rng)},
-        state=lambda kw: f'Use the word "{kw["keyword"]}" exactly once in your response.',
+        phrasings=Phrasings(
+            plain='The word "{keyword}" must appear exactly once in the response.',
+            imperative='Use "{keyword}" exactly one time.',
+            make_sure='Make sure "{keyword}" shows up once and only once.',
+            parenthetical='("{keyword}": exactly once.)',
+            item='the word "{keyword}" exactly once',
+        ),
+        values=lambda kw: [keyword(kw["keyword"]), ONCE],
         check=lambda response, kw: keyword_count(kw["keyword"], response) == 1,
     ),
     ConstraintType(
@@ -97,7 +111,14 @@ register(
         source="ifevalg",
         description="use a keyword at least / fewer than N times",
         draw=_draw_different_numbers,
-        state=_state_different_numbers,
+        phrasings=Phrasings(
+            plain='The word "{keyword}" must be used {relation} {frequency} times in the response.',
+            imperative='Write "{keyword}" {relation} {frequency} times.',
+            make_sure='Make sure you use "{keyword}" {relation} {frequency} times.',
+            parenthetical='("{keyword}" {relation} {frequency} times.)',
+            item='"{keyword}" {relation} {frequency} times',
+        ),
+        values=lambda kw: [keyword(kw["keyword"]), number(kw["frequency"])],
         check=lambda response, kw: compare(
             keyword_count(kw["keyword"], response), kw["relation"], int(kw["frequency"])
         ),
@@ -109,10 +130,15 @@ register(
         description="leave out a word that the instruction itself uses",
         draw=lambda rng, context: {"keyword": topic_word(context, rng)},
         bind=_bind_excluded,
-        state=lambda kw: (
-            f'Do not use the word "{kw["keyword"]}" anywhere in your response, in any '
-            "capitalisation."
+        phrasings=Phrasings(
+            plain='The word "{keyword}" must not appear anywhere in the response, in any '
+            "capitalisation.",
+            imperative='Do not write "{keyword}" at all, in any capitalisation.',
+            make_sure='Make sure the word "{keyword}" never appears, however it is capitalised.',
+            parenthetical='(Never use "{keyword}", in any case.)',
+            item='never the word "{keyword}", in any case',
         ),
+        values=lambda kw: [keyword(kw["keyword"])],
         check=lambda response, kw: keyword_count(kw["keyword"], response) == 0,
     ),
     ConstraintType(
@@ -121,10 +147,17 @@ register(
         source="ifevalg",
         description="include a palindrome",
         draw=lambda rng, context: {},
-        state=lambda kw: (
-            "Include a palindrome in your response: a word of at least three letters, or a "
-            "whole sentence, that reads the same backwards."
+        phrasings=Phrasings(
+            plain="The response must include a palindrome: a word of three or more letters, or "
+            "a whole sentence, that reads the same backwards.",
+            imperative="Work in a palindrome, either a word of at least three letters or a full "
+            "sentence that reads the same both ways.",
+            make_sure='Make sure there is a palindrome somewhere, such as "level" or a sentence '
+            "that reads the same backwards.",
+            parenthetical='(Include a palindrome, e.g. "racecar".)',
+            item="a palindrome of three or more letters",
         ),
+        values=lambda kw: [term("palindrome", "palindromes")],
         check=_check_palindrome,
     ),
 )
