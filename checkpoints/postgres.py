@@ -21,6 +21,7 @@ from checkpoints.tables import (
     RETRIED_REASONS,
     SAMPLE_COLUMNS,
     decode,
+    legacy_stated,
     meta_rows,
     meta_tree,
     sample_row,
@@ -98,6 +99,28 @@ class PostgresStore:
             ).fetchone()["n"]
             if missing:
                 self.conn.execute(SCHEMA)
+            self._add_columns()
+
+    def _add_columns(self) -> None:
+        """Columns a run made by an older decif lacks (the advisory lock is held)."""
+        known = {
+            r["column_name"]
+            for r in self.conn.execute(
+                "select column_name from information_schema.columns where table_name = 'samples'"
+            )
+        }
+        for name, kind in SAMPLE_COLUMNS.items():
+            if name not in known:
+                self.conn.execute(
+                    f"alter table samples add column if not exists {name} {_SQL_TYPES[kind]}"
+                )
+                if name == "stated":
+                    rows = self.conn.execute("select id, constraints from samples").fetchall()
+                    for row in rows:
+                        self.conn.execute(
+                            "update samples set stated = %s where id = %s",
+                            [legacy_stated(row["constraints"]), row["id"]],
+                        )
 
     def close(self) -> None:
         self.conn.close()

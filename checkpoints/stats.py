@@ -17,6 +17,7 @@ from typing import Any
 
 from checkpoints.calibration import calibration_figures
 from checkpoints.config import RunFileError
+from checkpoints.phrasing_stats import phrasing_figures, phrasing_warnings
 from checkpoints.protocols import Run
 from checkpoints.quality import constraint_figures, warnings
 from checkpoints.runs import as_run
@@ -59,6 +60,7 @@ def run_stats(run: Run | str | Path) -> dict[str, Any]:
                    group by status, reason order by samples desc, status, reason""",
             ),
             "constraint_types": constraint_figures(db),
+            "phrasing": phrasing_figures(db),
             "acceptance_by_constraint_count": rows(
                 db,
                 f"""select json_array_length(constraints) as constraints, {_ACCEPTANCE}
@@ -104,7 +106,7 @@ def run_stats(run: Run | str | Path) -> dict[str, Any]:
         }
         figures["calibration"] = calibration_figures(db)
         figures["config"] = run.read_config()
-        figures["warnings"] = warnings(db, figures)
+        figures["warnings"] = warnings(db, figures) + phrasing_warnings(figures)
         return figures
 
 

@@ -22,6 +22,7 @@ from checkpoints.tables import (
     RETRIED_REASONS,
     SAMPLE_COLUMNS,
     decode,
+    legacy_stated,
     meta_rows,
     meta_tree,
     sample_row,
@@ -52,11 +53,21 @@ class SampleStore:
             for name, kind in SAMPLE_COLUMNS.items():  # a run made before a column was added
                 if name not in self.samples.columns_dict:
                     self.samples.add_column(name, kind)
+                    if name == "stated":
+                        self._migrate_stated()
         except sqlite3.DatabaseError as err:
             raise RunFileError(
                 f"{self.path} is not a usable SQLite database ({err}); restore it from a "
                 "backup, or move it away to rebuild the table from the checkpoints by rerunning"
             ) from None
+
+    def _migrate_stated(self) -> None:
+        rows = self.db.execute("select id, constraints from samples").fetchall()
+        with self.db.conn:
+            self.db.conn.executemany(
+                "update samples set stated = ? where id = ?",
+                [(legacy_stated(constraints), id_) for id_, constraints in rows],
+            )
 
     def record(self, sample: dict[str, Any], state: dict[str, Any], error: str = "") -> dict:
         """Write a finished sample's row (replacing an earlier one of a retried sample):

@@ -25,6 +25,8 @@ SAMPLE_COLUMNS = {
     "status": str,
     "reason": str,
     "constraints": str,
+    "stated": str,
+    "persona": str,
     "checks": str,
     "dropped_constraints": str,
     "instruction": str,
@@ -42,7 +44,15 @@ SAMPLE_COLUMNS = {
     "state": str,
     "finished_at": float,
 }
-JSON_COLUMNS = ("constraints", "checks", "dropped_constraints", "criteria", "verdicts", "state")
+JSON_COLUMNS = (
+    "constraints",
+    "stated",
+    "checks",
+    "dropped_constraints",
+    "criteria",
+    "verdicts",
+    "state",
+)
 
 
 def sample_row(sample: dict[str, Any], state: dict[str, Any], error: str = "") -> dict[str, Any]:
@@ -58,6 +68,8 @@ def sample_row(sample: dict[str, Any], state: dict[str, Any], error: str = "") -
         "status": status,
         "reason": reason,
         "constraints": json.dumps(state.get("constraints", [])),
+        "stated": json.dumps(state.get("stated", [])),
+        "persona": state.get("persona", ""),
         "checks": json.dumps(chosen.get("checks", []) if chosen else []),
         "dropped_constraints": json.dumps(state.get("dropped_constraints", [])),
         "instruction": state.get("instruction", ""),
@@ -75,6 +87,17 @@ def sample_row(sample: dict[str, Any], state: dict[str, Any], error: str = "") -
         "state": json.dumps(state),
         "finished_at": time.time(),
     }
+
+
+def legacy_stated(constraints: str | None) -> str:
+    """`stated` for a row written before decif recorded it: every constraint was appended,
+    by the one sentence its type had then."""
+    return json.dumps(
+        [
+            {"id": c["id"], "how": "appended", "why": "phrasing_appended", "style": "", "text": ""}
+            for c in json.loads(constraints or "[]")
+        ]
+    )
 
 
 def decode(row: dict[str, Any]) -> dict[str, Any]:

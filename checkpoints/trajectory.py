@@ -37,6 +37,14 @@ def trajectory(graph: CompiledStateGraph, thread_id: str) -> list[dict[str, Any]
     return steps
 
 
+def how_stated(stated: dict[str, Any]) -> str:
+    """ "woven", or "appended (why, style)": how one constraint is stated."""
+    if stated["how"] == "woven":
+        return f"{stated['id']} woven"
+    style = f", {stated['style']}" if stated.get("style") else ""
+    return f"{stated['id']} appended ({stated['why']}{style})"
+
+
 def describe(update: dict[str, Any], width: int = 300) -> list[str]:
     """Human-readable lines for one step's update.
 
@@ -54,10 +62,15 @@ def describe(update: dict[str, Any], width: int = 300) -> list[str]:
                 verdict = "conflict" if check["conflict"] else "consistent"
                 lines.append(f"round {check['round']}: {verdict} - {check['explanation']}")
                 lines.append(f"  checked: {short(check['instruction'])}")
+                for fidelity in check.get("fidelity", []):
+                    lines.append(f"  as woven? {fidelity['answer']} {fidelity['id']}")
         elif key in ("constraints", "dropped_constraints"):
             heading = "constraints" if key == "constraints" else "dropped by the rewrite"
             lines.append(f"{heading}:" if value else f"{heading}: none")
             lines += [f"  {c['id']} {json.dumps(c['kwargs'], ensure_ascii=False)}" for c in value]
+        elif key == "stated":
+            lines.append("stated:")
+            lines += [f"  {how_stated(s)}: {short(s['text']) or '-'}" for s in value]
         elif key == "attempts":
             for attempt in value:
                 verdicts = " ".join(attempt["verdicts"]) or "-"

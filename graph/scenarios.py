@@ -1,6 +1,7 @@
 """Scenario files: what the sample graph runs on.
 
-JSONL, one `{"domain"?, "request", "scenario"}` per line, a JSON array of such objects,
+JSONL, one `{"domain"?, "request", "scenario", "personas"?}` per line, a JSON array of such
+objects,
 or the reference's JSON `{request: [scenario, ...]}`. Every scenario gets a stable id
 from its content, so a rerun of the same file maps each line to the same LangGraph thread.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 
@@ -23,12 +24,15 @@ class Scenario:
     request: str
     scenario: str
     domain: str = ""
+    personas: tuple[str, ...] = ()  # who might be asking, when the file says
 
-    def as_input(self) -> dict[str, str]:
-        return {"domain": self.domain, "request": self.request, "scenario": self.scenario}
+    def as_input(self) -> dict:
+        given = {"personas": list(self.personas)} if self.personas else {}
+        return {"domain": self.domain, "request": self.request, "scenario": self.scenario} | given
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        """The scenario as a row (queue, samples): its personas travel in the graph's state."""
+        return {k: v for k, v in asdict(self).items() if k != "personas"}
 
 
 def _records_from_reference_json(data: object, path: Path) -> list[dict]:
@@ -98,7 +102,11 @@ def _scenario(record: object, where: str) -> Scenario:
             value.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate such as "\ud800" in the JSON
             raise ScenarioError(f"{where}: '{key}' is not valid Unicode text") from None
-    return make_scenario(fields["request"], fields["scenario"], fields["domain"])
+    personas = record.get("personas", [])
+    if not (isinstance(personas, list) and all(isinstance(p, str) for p in personas)):
+        raise ScenarioError(f"{where}: 'personas' must be a list of strings")
+    scenario = make_scenario(fields["request"], fields["scenario"], fields["domain"])
+    return replace(scenario, personas=tuple(p.strip() for p in personas if p.strip()))
 
 
 def digest(scenarios: list[Scenario]) -> str:

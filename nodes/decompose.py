@@ -1,4 +1,10 @@
-"""Stage 7: decompose the instruction into atomic yes/no evaluation questions."""
+"""Stage 7: decompose the instruction into atomic yes/no evaluation questions.
+
+The judge is asked about content: what code checks is kept out. Appended statements are
+cut out of the instruction decompose sees; woven ones cannot be, so decompose is told how
+each reads in this instruction and asked to leave them alone, and a question that restates
+one anyway (it holds all of that constraint's values) is dropped and recorded.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,8 @@ import re
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
-from nodes.constraints.stating import judge_questions, without_checked
+from nodes.constraints import Constraint
+from nodes.constraints.stating import WOVEN, judge_questions, kind, values, without_checked
 from nodes.context import SampleContext
 from nodes.llm import ask_json
 from nodes.state import (
@@ -45,6 +52,26 @@ def clean_questions(items: list) -> list[str]:
     return list(dict.fromkeys(q for q in cleaned if q))
 
 
+HINTS = ("word", "keyword", "term", "mention", "use", "include", '"', "'")
+
+
+def restates(question: str, constraint: Constraint) -> bool:
+    """Whether a criterion asks about a code-checked constraint: it holds every value the
+    checker depends on. Keywords come from the topic, so a question that only holds those
+    must also ask about words ("Does it use the word 'harbour'?") to count."""
+    found = values(constraint)
+    if not kind(constraint).verifiable or not found or not all(v.found(question) for v in found):
+        return False
+    return any(v.kind != "keyword" for v in found) or any(h in question.lower() for h in HINTS)
+
+
+def checked_requirements(state: SampleState) -> str:
+    """How each woven, code-checked constraint reads in this instruction."""
+    pairs = zip(state.get("constraints", []), state.get("stated", []), strict=True)
+    lines = [f"- {s['text']}" for c, s in pairs if s["how"] == WOVEN and kind(c).verifiable]
+    return "\n".join(lines) or "(none)"
+
+
 def decompose(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]) -> dict:
     """The criteria the judge answers: a fixed question for each constraint only language
     can check, then the model's questions about the instruction less the sentences code
@@ -60,13 +87,17 @@ def decompose(state: SampleState, config: RunnableConfig, runtime: Runtime[Sampl
         sampling,
         criteria_schema(settings.max_criteria),
         instruction=without_checked(state["instruction"], constraints, state.get("stated", [])),
+        checked=checked_requirements(state),
     )
     update: dict = {"llm_calls": completion.records("decompose")}
     if not (isinstance(data, dict) and isinstance(data.get("questions"), list)):
         return update | failed("criteria_malformed", completion.text)
     fixed = judge_questions(constraints)
     questions = clean_questions(data["questions"])[: settings.max_criteria]
-    questions = [q for q in questions if q not in fixed]
+    restated = [q for q in questions if any(restates(q, c) for c in constraints)]
+    questions = [q for q in questions if q not in fixed and q not in restated]
+    if restated:
+        update["restated_criteria"] = restated
     if not questions:
         return update | failed("criteria_empty")
     return update | {"criteria": fixed + questions}

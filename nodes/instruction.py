@@ -1,7 +1,10 @@
 """Stage 4: write the instruction for a (request, scenario), with drawn constraints.
 
-The constraints and their values are drawn in code; the model writes the task, and each
-constraint's sentence is appended to it verbatim, so the instruction states every
+The constraints and their values are drawn in code. With `--phrasing woven` (the default)
+the model is given them with their exact values and writes a request that states each in
+the person's own words; a constraint whose values the text does not hold is appended in one
+of its phrasings instead (`stating.compose`). With `--phrasing appended` the model writes
+the task alone and every constraint is appended. Either way the instruction states every
 constraint that will be checked. A task that only repeats the request, or that echoes the
 wording of decif's own prompts (a small model does both), fails the sample with a reason.
 """
@@ -14,10 +17,12 @@ from functools import cache
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
-from nodes.constraints import DrawContext, draw_constraints
+from nodes.constraints import Constraint, DrawContext, draw_constraints
 from nodes.constraints.stating import compose, kind, sentence
+from nodes.constraints.stating import values as values_of
 from nodes.context import SampleContext
 from nodes.llm import ask_json
+from nodes.persona import voice
 from nodes.state import SampleState, failed, sample_key
 from prompts import load
 
@@ -39,7 +44,8 @@ def _words(text: str) -> list[str]:
 def _prompt_phrases() -> frozenset[tuple[str, ...]]:
     """Every run of ECHO_WORDS words in the fixed text of the instruction-writing prompts."""
     phrases: set[tuple[str, ...]] = set()
-    for name in ("make_instruction", "make_wild_instruction", "refine", "check_consistency"):
+    prompts = ("make_instruction", "make_woven_instruction", "make_wild_instruction", "refine")
+    for name in (*prompts, "check_consistency", "check_woven_consistency"):
         for _, template in load(name):
             for fixed in re.split(r"\$\w+", template.template):  # runs end at a placeholder
                 phrases |= _runs(_words(fixed))
@@ -71,6 +77,20 @@ def instruction_update(data: object, reply: str, reason_prefix: str) -> dict:
     return {"instruction": instruction} if instruction else failed(f"{reason_prefix}_empty")
 
 
+def requirements(drawn: list[Constraint], with_values: bool) -> str:
+    """The drawn constraints as the model is shown them: each reference sentence, and what
+    must stay exact. One that depends on the instruction itself (the request a response
+    must repeat) is stated once it is written, so it is left out."""
+    lines = []
+    for constraint in drawn:
+        if kind(constraint).bind is not None:
+            continue
+        exact = [v.text for v in values_of(constraint) if v.kind != "term"]
+        keep = f" (keep exactly: {', '.join(exact)})" if with_values and exact else ""
+        lines.append(f"- {sentence(constraint)}{keep}")
+    return "\n".join(lines) or "(none yet)"
+
+
 def make_instruction(
     state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]
 ) -> dict:
@@ -82,12 +102,11 @@ def make_instruction(
     if settings.mode != "wild":
         context = DrawContext(request=request, scenario=scenario)
         drawn = draw_constraints(rng, context, settings.pool())
-    values = {"request": request, "scenario": scenario}
+    values = {"request": request, "scenario": scenario, "voice": voice(state)}
+    weave = bool(drawn) and settings.phrasing == "woven"
     if drawn:
-        prompt = "make_instruction"
-        # A sentence that depends on the instruction itself is stated once it is written.
-        stated = [sentence(c) for c in drawn if kind(c).bind is None]
-        values["constraints"] = "\n".join(f"- {s}" for s in stated) or "(none yet)"
+        prompt = "make_woven_instruction" if weave else "make_instruction"
+        values["constraints"] = requirements(drawn, with_values=weave)
     else:
         prompt = "make_wild_instruction"
     data, completion = ask_json(
@@ -100,5 +119,5 @@ def make_instruction(
     problem = degenerate(written["instruction"], request)
     if problem:
         return update | failed(f"instruction_{problem}", written["instruction"])
-    instruction, constraints, stated = compose(written["instruction"], drawn, rng)
+    instruction, constraints, stated = compose(written["instruction"], drawn, rng, weave)
     return update | {"instruction": instruction, "constraints": constraints, "stated": stated}

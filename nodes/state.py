@@ -16,6 +16,7 @@ from nodes.constraints.stating import Stated
 from nodes.llm import Sampling
 
 Mode = Literal["constrained", "wild"]
+Phrasing = Literal["woven", "appended"]
 Status = Literal["accepted", "rejected", "failed"]
 
 
@@ -26,11 +27,18 @@ class LLMCall(TypedDict):
     latency_s: float
 
 
+class Fidelity(TypedDict):
+    id: str  # the woven constraint's type
+    question: str  # the yes/no question that pins what it must mean
+    answer: str  # YES or NO
+
+
 class ConsistencyCheck(TypedDict):
-    round: int  # 0 is the original instruction, n the n-th refinement
+    round: int  # 0 is the original instruction, n the n-th check after it
     instruction: str
     conflict: bool
     explanation: str
+    fidelity: NotRequired[list[Fidelity]]  # one per woven constraint, when there are any
 
 
 class Check(TypedDict):
@@ -55,6 +63,8 @@ class SampleState(TypedDict, total=False):
     domain: str
     request: str
     scenario: str
+    personas: list[str]  # who might be asking: the scenario's own, or written for it
+    persona: str  # the one drawn: the instruction is written in this person's voice
     constraints: list[Constraint]  # stated in the instruction and checked: IFEval's shape
     stated: list[Stated]  # how each of `constraints` is stated (woven or appended), same order
     dropped_constraints: list[Constraint]  # drawn, but no longer stated after a refinement
@@ -64,6 +74,7 @@ class SampleState(TypedDict, total=False):
     response: str  # the latest response; once one passes, the one that passed
     responses: list[str]  # the latest round's candidate responses (--candidates)
     criteria: list[str]
+    restated_criteria: list[str]  # decompose's questions dropped: they restate a code check
     attempts: Annotated[list[Attempt], add]
     llm_calls: Annotated[list[LLMCall], add]
     status: Status
@@ -73,11 +84,14 @@ class SampleState(TypedDict, total=False):
 
 # Temperatures of the reference: 0.6 where an instruction is written or checked.
 _TEMPERATURE = {"make_instruction": 0.6, "check_consistency": 0.6, "refine": 0.6}
+_TEMPERATURE["write_personas"] = 0.9  # people who differ from each other
 # Tokens a structured reply needs at most: an instruction, or a verdict on consistency (its
 # explanation is bounded at 300 characters). A small model that rambles inside a JSON
 # string stops here instead of at the run's max_tokens. Judge and decompose are capped by
 # their number of items where they are called.
-_MAX_TOKENS = {"make_instruction": 320, "refine": 480, "check_consistency": 160}
+# check_consistency: its verdict, and YES/NO per woven constraint (at most five).
+_MAX_TOKENS = {"make_instruction": 320, "refine": 480, "check_consistency": 200}
+_MAX_TOKENS["write_personas"] = 640
 TOKENS_PER_CRITERION = 48
 TOKENS_PER_VERDICT = 6
 
@@ -96,6 +110,8 @@ class SampleSettings:
     """Everything about a run that changes what the graph does; saved with the run."""
 
     mode: Mode = "constrained"
+    phrasing: Phrasing = "woven"  # the model weaves the constraints in; or decif appends them
+    personas: int = 0  # personas written per scenario without its own; one drawn per sample
     catalogue: Literal["decif", "all"] = "all"
     types: tuple[str, ...] = ()  # draw only these constraint types (default: the catalogue)
     seed: int = 0
@@ -134,6 +150,7 @@ class SampleSettings:
     def from_dict(cls, saved: dict[str, Any]) -> SampleSettings:
         """The settings a run recorded (fields it did not record keep their defaults)."""
         known = {k: v for k, v in saved.items() if k in cls.__dataclass_fields__}
+        known.setdefault("phrasing", "appended")  # how a run made before the option stated
         return cls(**known | {"types": tuple(known.get("types", ()))})
 
 

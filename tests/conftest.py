@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -19,6 +20,12 @@ NO_COMMAS = SampleSettings(types=("punctuation:no_comma",))
 CONFIG = {"configurable": {"thread_id": "sample-1"}}
 
 
+def personas(messages) -> dict:
+    """As many people as the prompt asks for."""
+    count = int(re.search(r"Describe (\d+) different", messages[-1]["content"]).group(1))
+    return {"personas": [f"A parent of {i + 2} who writes briefly." for i in range(count)]}
+
+
 def good_script(**overrides) -> dict:
     """Replies under which a sample passes on the first try; override per test."""
     script = {
@@ -29,6 +36,7 @@ def good_script(**overrides) -> dict:
         "answer": "Rain taps the glass\nthe street shines\nthe gutters sing\nthe day slows.",
         "decompose": {"questions": ["Is it a poem?", "Does it have four lines?"]},
         "judge": {"verdicts": ["YES", "YES"]},
+        "write_personas": personas,
     }
     return script | overrides
 

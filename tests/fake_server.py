@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from fakes import prompt_name
+from fakes import prompt_name, reply_text, scripted, with_answers
 
 HANG = object()  # a reply that never comes
 Reply = Callable[[dict], "str | int | object"]
@@ -160,10 +160,9 @@ def scripted_reply(script: dict) -> Reply:
     """Replies by prompt file, as `ScriptedLLM` gives them (the first of each)."""
 
     def reply(body: dict) -> str:
-        answer = script[prompt_name(body["messages"])]
-        answer = answer[0] if isinstance(answer, list) else answer
-        answer = answer(body["messages"]) if callable(answer) else answer
-        return answer if isinstance(answer, str) else json.dumps(answer)
+        name = prompt_name(body["messages"])
+        scripted_as, answer = scripted(script, name, lambda replies: replies[0])
+        return reply_text(answer, name, scripted_as, body["messages"])
 
     return reply
 
@@ -179,13 +178,19 @@ def deterministic_reply(body: dict) -> str:
     seed = body.get("seed") or 0
     draw = int(hashlib.sha256(f"{user}/{seed}".encode()).hexdigest()[:8], 16)
     name = prompt_name(body["messages"])
-    if name == "make_instruction":
+    if name in ("make_instruction", "make_woven_instruction"):
         situation = user.split("Their situation: ")[1].split("\n")[0]
         return json.dumps({"instruction": f"Write a poem for this: {situation}"})
-    if name == "check_consistency":
-        return json.dumps({"conflict": draw % 4 == 0, "explanation": f"checked {draw % 97}"})
+    if name in ("check_consistency", "check_woven_consistency"):
+        reply = {"conflict": draw % 4 == 0, "explanation": f"checked {draw % 97}"}
+        return json.dumps(with_answers(reply, body["messages"]))
     if name == "refine":
         return json.dumps({"instruction": f"Write a short poem, take {draw % 89}."})
+    if name == "write_personas":
+        count = int(re.search(r"Describe (\d+) different people", user).group(1))
+        return json.dumps(
+            {"personas": [f"A poet, number {i}, who writes tersely." for i in range(count)]}
+        )
     if name == "answer":
         return f"Rain taps the glass\nthe street shines {seed % 1000}\nthe day slows."
     if name == "decompose":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -28,6 +29,38 @@ def prompt_name(messages: Messages) -> str:
         if dict((role, t.template) for role, t in load(name)).get("system") == system:
             return name
     raise KeyError(f"no prompt file has the system message {system[:60]!r}")
+
+
+# A script without replies for a woven prompt answers it with those of its plain twin;
+# a consistency reply then says YES to every fidelity question it did not answer.
+TWINS = {
+    "make_woven_instruction": "make_instruction",
+    "check_woven_consistency": "check_consistency",
+}
+_QUESTION = re.compile(r"^\d+\. ", re.MULTILINE)
+
+
+def with_answers(reply: Reply, messages: Messages) -> Reply:
+    if isinstance(reply, dict) and "answers" not in reply:
+        return reply | {"answers": ["YES"] * len(_QUESTION.findall(messages[-1]["content"]))}
+    return reply
+
+
+def scripted(script: dict, name: str, pick: Callable[[list], Reply]) -> tuple[str, Reply]:
+    """The script's entry for prompt `name` (its twin's when it has none), and the reply
+    `pick` takes from it: (the name scripted, the reply)."""
+    scripted = name if name in script else TWINS.get(name, name)
+    replies = script[scripted]
+    return scripted, pick(replies if isinstance(replies, list) else [replies])
+
+
+def reply_text(reply: Reply, name: str, scripted: str, messages: Messages) -> str:
+    """A scripted reply as the model's text: a function called, a twin's consistency
+    verdict given its YES answers, a value as JSON."""
+    reply = reply(messages) if callable(reply) else reply
+    if scripted != name:
+        reply = with_answers(reply, messages)
+    return reply if isinstance(reply, str) else json.dumps(reply)
 
 
 class ScriptedLLM(LLM):
@@ -57,14 +90,15 @@ class ScriptedLLM(LLM):
     def complete(self, messages: Messages, sampling: Sampling, schema: dict | None = None):
         name = prompt_name(messages)
         with self._lock:
-            replies = self.script[name]
-            reply = replies[min(self._served[name], len(replies) - 1)]
-            self._served[name] += 1
+            key = name if name in self.script else TWINS.get(name, name)
+            served = self._served[key]
+            self._served[key] += 1
+            scripted_as, reply = scripted(
+                self.script, name, lambda replies: replies[min(served, len(replies) - 1)]
+            )
         if self.delay_s:
             time.sleep(self.delay_s)
-        if callable(reply):
-            reply = reply(messages)
-        text = reply if isinstance(reply, str) else json.dumps(reply)
+        text = reply_text(reply, name, scripted_as, messages)
         call = {"prompt": name, "user": messages[-1]["content"], "seed": sampling.seed}
         with self._lock:
             self.calls.append(call)
@@ -76,7 +110,8 @@ class ScriptedLLM(LLM):
         )
 
     def count(self, name: str) -> int:
-        return sum(1 for c in self.calls if c["prompt"] == name)
+        """Calls of prompt `name`; a plain prompt's count includes its woven twin's."""
+        return sum(1 for c in self.calls if name in (c["prompt"], TWINS.get(c["prompt"])))
 
 
 def scripted_backend(llm: LLM) -> type[Backend]:

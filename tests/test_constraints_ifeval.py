@@ -15,6 +15,8 @@ from nodes.constraints.formats import FORMAT_CHECKS
 from nodes.constraints.ids import CODE_CHECKED_IDS, IFEVAL_IDS
 from nodes.constraints.keywords import forbidden_pool, required_pool
 from nodes.constraints.language import LANGUAGES
+from nodes.constraints.phrasing import RELATION_KEYS, RELATION_WORDS
+from nodes.constraints.values import ordinal  # a count or a position: 2, two, 2nd, second
 
 NAMES = {
     "keywords:existence": "include_keywords",
@@ -123,18 +125,22 @@ def test_every_stated_sentence_carries_its_drawn_values():
                 kwargs = kind.draw(random.Random(seed), context)
                 if kind.bind is not None:
                     kwargs = kind.bind(kwargs, "Write a haiku about rain.")
-                sentence = kind.state(kwargs)
-                assert sentence.strip() and sentence.count(".") + sentence.count("?") <= 8
-                for key, value in kwargs.items():
-                    if key == "prompt_to_repeat":
-                        assert "repeat the request" in sentence
-                    elif key == "language":
-                        assert LANGUAGES[value] in sentence
-                    elif key == "format":
-                        assert FORMAT_WORDS[value] in sentence
-                    else:
-                        for item in value if isinstance(value, list) else [value]:
-                            assert str(item) in sentence, (type_id, key, sentence)
+                for sentence in kind.phrasings.renderings(kwargs):  # every phrasing
+                    assert sentence.strip() and sentence.count(".") + sentence.count("?") <= 8
+                    for key, value in kwargs.items():
+                        if key == "prompt_to_repeat":
+                            assert "the request" in sentence
+                        elif key == "language":
+                            assert LANGUAGES[value] in sentence
+                        elif key == "format":
+                            assert FORMAT_WORDS[value] in sentence
+                        elif key in RELATION_KEYS:
+                            assert any(w in sentence.lower() for w in RELATION_WORDS[value])
+                        elif isinstance(value, int):
+                            assert ordinal(value).found(sentence), (type_id, key, sentence)
+                        else:
+                            for item in value if isinstance(value, list) else [value]:
+                                assert str(item) in sentence, (type_id, key, sentence)
 
 
 def test_draws_are_the_same_for_the_same_seed_and_vary_across_seeds():

@@ -14,7 +14,9 @@ import pytest
 from nodes.constraints import REGISTRY, DrawContext, check, conflict
 from nodes.constraints.base import ALL
 from nodes.constraints.ids import CODE_CHECKED_IDS
+from nodes.constraints.phrasing import RELATION_WORDS
 from nodes.constraints.splitting import split_sentences, word_list
+from nodes.constraints.values import ordinal  # a count or a position: 2, two, 2nd, second
 
 # Every type with open-instruct's exact kwargs names.
 KWARGS: dict[str, set[str]] = {
@@ -82,14 +84,16 @@ def test_draw_bind_state_gives_the_reference_kwargs_and_states_their_values(type
         kwargs = kind.bind(kwargs, INSTRUCTION)
         assert kwargs == kind.bind(kind.draw(random.Random(seed), CONTEXT), INSTRUCTION)
     assert set(kwargs) == KWARGS[type_id]
-    sentence = kind.state(kwargs)
-    for key, value in kwargs.items():
-        if key == "prompt_to_repeat":  # the text around the sentence, never in it
-            assert value == INSTRUCTION and value not in sentence
-        elif key in ("relation", "let_relation"):
-            assert {"less than": "fewer than", "at least": "at least"}[value] in sentence
-        else:
-            assert str(value) in sentence, (key, value, sentence)
+    for sentence in kind.phrasings.renderings(kwargs):  # every phrasing, every spelling
+        for key, value in kwargs.items():
+            if key == "prompt_to_repeat":  # the text around the sentence, never in it
+                assert value == INSTRUCTION and value not in sentence
+            elif key in ("relation", "let_relation"):
+                assert any(w in sentence for w in RELATION_WORDS[value]), sentence
+            elif isinstance(value, int):
+                assert ordinal(value).found(sentence), (key, value, sentence)
+            else:
+                assert str(value) in sentence, (key, value, sentence)
     # Any drawn kwargs check any response without raising.
     assert holds(type_id, kwargs, "Some response.") in (True, False)
 
@@ -224,7 +228,7 @@ def test_copy_and_copying_simple_want_the_request_itself_ignoring_case_and_outer
 def test_copy_binds_the_instruction_and_states_no_values():
     kind = REGISTRY["copy:copy"]
     assert kind.bind({}, f"  {PROMPT}\n") == {"prompt_to_repeat": PROMPT}
-    assert "word for word" in kind.state({"prompt_to_repeat": PROMPT})
+    assert "word for word" in kind.state({"prompt_to_repeat": PROMPT}).lower()
 
 
 def test_copying_multiple_wants_n_copies_split_by_six_asterisks():

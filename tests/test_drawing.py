@@ -17,6 +17,7 @@ NODES = [
     "make_instruction",
     "check_consistency",
     "refine",
+    "restate",
     "answer",
     "decompose",
     "judge",

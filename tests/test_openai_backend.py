@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import good_script
-from fakes import prompt_name
+from fakes import prompt_name, reply_text, scripted
 
 from checkpoints import SampleStore
 from graph.cli import cli
@@ -57,7 +57,9 @@ class Handler(BaseHTTPRequestHandler):
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.authorizations.append(self.headers.get("Authorization"))
         self.server.requests.append(request)
-        reply = self.server.script[prompt_name(request["messages"])]
+        name = prompt_name(request["messages"])
+        scripted_as, reply = scripted(self.server.script, name, lambda replies: replies[0])
+        reply = reply_text(reply, name, scripted_as, request["messages"])
         text = reply if isinstance(reply, str) else json.dumps(reply)
         self.reply(
             {

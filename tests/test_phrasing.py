@@ -12,7 +12,7 @@ import pytest
 
 from nodes.constraints import REGISTRY, DrawContext, statements, templates
 from nodes.constraints.phrasing import RELATION_KEYS, RELATION_WORDS, STYLES, WRONG_RELATION_WORDS
-from nodes.constraints.stating import append, compose, restate, sentence
+from nodes.constraints.stating import append, append_pending, compose, restate, sentence
 from nodes.constraints.values import keyword, letter, number, separator
 
 CONTEXTS = [
@@ -136,11 +136,14 @@ def test_a_rewrite_keeps_what_it_holds_word_for_word_and_returns_woven_losses():
     text, constraints, stated = append(TASK, [(comma, "phrasing_appended")], random.Random(1))
     woven = {"id": words["id"], "how": "woven", "why": "", "style": "", "text": "200 words"}
     rewrite = f"Write at least 200 words on the derby. {stated[0]['text']}"
-    kept, how, dropped, lost = restate(rewrite, [comma, words], [stated[0], woven])
-    assert (kept, dropped, lost) == ([comma, words], [], [])
+    kept, how, dropped = restate(rewrite, [comma, words], [stated[0], woven])
+    assert (kept, dropped) == ([comma, words], [])
     assert how[1]["text"] == "Write at least 200 words on the derby."  # the span, found again
-    kept, how, dropped, lost = restate("Write on the derby.", [comma, words], [stated[0], woven])
-    assert (kept, dropped, lost) == ([], [comma], [words])
+    kept, how, dropped = restate("Write on the derby.", [comma, words], [stated[0], woven])
+    assert (kept, dropped) == ([words], [comma])
+    assert (how[0]["how"], how[0]["why"], how[0]["text"]) == ("appended", "lost_in_refine", "")
+    text, kept, how = append_pending("Write on the derby.", kept, how, random.Random(0))
+    assert how[0]["text"] and how[0]["text"] in text and text.count("Write on the derby.") == 1
 
 
 def test_the_reference_sentence_is_the_plain_phrasing_in_first_spellings():
@@ -148,7 +151,7 @@ def test_the_reference_sentence_is_the_plain_phrasing_in_first_spellings():
         "id": "length_constraints:number_words",
         "kwargs": {"relation": "less than", "num_words": 7},
     }
-    assert sentence(words) == "The word count of the response must be less than 7."
+    assert sentence(words) == "The response must have less than 7 words."
 
 
 def test_decif_constraints_json_lists_every_types_phrasings():

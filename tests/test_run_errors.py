@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import good_script
 from fake_server import HANG, scripted_reply, serving
-from fakes import ScriptedLLM, decif_process, prompt_name, python_process
+from fakes import TWINS, ScriptedLLM, decif_process, prompt_name, python_process
 from test_runner import SCENARIOS
 
 from checkpoints import SampleStore
@@ -43,7 +43,8 @@ SCRIPTED = ("--backend", "scripted")
 
 def decif_run(run_dir, scenarios, *options):
     arguments = ["run", "--run", run_dir, "--scenarios", scenarios, "--no-progress"]
-    return decif(*arguments, "--constraint-types", "punctuation:no_comma", *options)
+    options = ("--constraint-types", "punctuation:no_comma", "--personas", "0", *options)
+    return decif(*arguments, *options)
 
 
 def write_scenarios(path, scenarios=SCENARIOS):
@@ -237,7 +238,7 @@ def faulty_once(body: dict, seen: set[str]):
     if key in seen:
         return GOOD(body)
     seen.add(key)
-    return FAULTS[prompt_name(body["messages"])]
+    return FAULTS[TWINS.get(name := prompt_name(body["messages"]), name)]
 
 
 def test_transient_faults_are_retried_within_the_call_and_counted(tmp_path):

@@ -104,7 +104,7 @@ def test_empty_response_is_not_judged_and_is_resampled(run_graph):
 def test_empty_instruction_fails_the_sample_at_once(run_graph):
     state, llm, _ = run_graph(make_instruction={"instruction": "  "})
     assert (state["status"], state["reason"]) == ("failed", "instruction_empty")
-    assert [c["prompt"] for c in llm.calls] == ["make_instruction"]
+    assert [c["prompt"] for c in llm.calls] == ["make_woven_instruction"]
 
 
 def test_empty_model_output_is_a_malformed_instruction(run_graph):

@@ -20,10 +20,10 @@ def test_the_instruction_is_the_task_then_each_constraint_stated(run_graph):
     task = "Write a four-line poem about rain in English."
     assert state["constraints"] == [NO_COMMA]
     [stated] = state["stated"]
-    assert (stated["how"], stated["why"]) == ("appended", "phrasing_appended")
+    assert (stated["how"], stated["why"]) == ("appended", "missing:comma")  # not woven in
     assert state["instruction"] in (f"{task}\n\n{stated['text']}", f"{stated['text']}\n\n{task}")
     # the model was told the constraints it must not contradict
-    [call] = [c for c in llm.calls if c["prompt"] == "make_instruction"]
+    [call] = [c for c in llm.calls if c["prompt"] == "make_woven_instruction"]
     assert sentence(NO_COMMA) in call["user"]
     assert state["attempts"][0]["checks"] == [{"id": NO_COMMA["id"], "by": "code", "passed": True}]
 

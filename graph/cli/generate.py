@@ -9,7 +9,6 @@ with in RUN/config.json.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -36,26 +35,11 @@ from graph.cli.options import (
     run_dir_option,
     sample_options,
 )
+from graph.cli.settings import as_recorded, sample_settings
 from graph.scenarios import digest, load_scenarios
 from nodes.state import SampleSettings
 
 SAME_OPTIONS = "rerun with the same options or use a new --run"
-SAMPLE_SETTINGS = (
-    "mode",
-    "catalogue",
-    "types",
-    "max_refine_rounds",
-    "max_attempts",
-    "candidates",
-    "max_tokens",
-)
-
-
-def sample_settings(seed: int, **options: Any) -> SampleSettings:
-    return SampleSettings(
-        seed=seed,
-        **{k: options[k] for k in SAMPLE_SETTINGS},
-    )
 
 
 def backend_record(backend: str, model: str | None, base_url: BaseUrl, llm) -> dict:
@@ -106,10 +90,11 @@ def run(
     """
     from graph.runner import run_samples
 
-    settings = sample_settings(seed, **options)
+    settings = sample_settings(backend, seed, **options)
     items = load_scenarios(scenarios)
     source = {"file": str(scenarios), "digest": digest(items), "count": len(items)}
     with run_dir.writing("decif run"):
+        settings = as_recorded(run_dir, settings)
         check_same(run_dir, "settings", SAME_OPTIONS, settings=settings)
         config = run_dir.read_config()
         sources = config.get("scenarios", [])
@@ -251,8 +236,9 @@ def pipeline(
 
     sizes = {k: options.pop(k) for k in META_SIZES}
     meta_ = enough_for(meta_settings(backend, seed, **sizes), samples)
-    settings = sample_settings(seed, **options)
+    settings = sample_settings(backend, seed, **options)
     with run_dir.writing("decif pipeline"):
+        settings = as_recorded(run_dir, settings)
         check_same(run_dir, "settings", SAME_OPTIONS, meta=meta_, settings=settings)
         concurrency = concurrency or default_concurrency(backend)
         llm = open_for_run(run_dir, backend, model, concurrency, base_url=base_url, **options)

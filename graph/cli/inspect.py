@@ -79,7 +79,7 @@ def list_samples(shown: list[dict], rows: list[dict], as_json: bool) -> None:
 
 
 def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool) -> None:
-    from checkpoints.trajectory import describe
+    from checkpoints.trajectory import describe, how_stated
 
     if as_json:
         for step in steps:
@@ -90,7 +90,10 @@ def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool)
     click.echo(f"request: {row['request']}\nscenario: {row['scenario']}")
     if row["error"]:
         click.echo(f"error: {row['error']}")
+    if row.get("persona"):
+        click.echo(f"persona: {row['persona']}")
     results = {c["id"]: c for c in row.get("checks") or []}
+    stated = {s["id"]: s for s in row.get("stated") or []}
     for constraint in row.get("constraints") or []:
         result = results.get(constraint["id"])
         verdict = "-" if result is None else ("pass" if result["passed"] else "FAIL")
@@ -98,9 +101,14 @@ def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool)
         kwargs = json.dumps(constraint["kwargs"], ensure_ascii=False)
         kwargs = kwargs if len(kwargs) <= 160 else kwargs[:157] + "..."
         click.echo(f"constraint {constraint['id']} {kwargs}: {verdict}{by}")
+        if constraint["id"] in stated:
+            how = stated[constraint["id"]]
+            text = " ".join(how["text"].split())
+            click.echo(f"  {how_stated(how).split(' ', 1)[1]}: {text or '-'}")
     if not steps and row.get("state"):  # pruned: what the final state records
         click.echo("\n(step history pruned; the final state:)")
-        keys = ("constraints", "dropped_constraints", "consistency", "criteria", "attempts")
+        keys = ("constraints", "stated", "dropped_constraints", "consistency", "criteria")
+        keys += ("attempts",)
         final = {k: row["state"][k] for k in keys if row["state"].get(k)}
         for line in describe(final):
             click.echo(f"  {line}")

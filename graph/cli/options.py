@@ -153,6 +153,23 @@ sample_options = stack(
         help="Draw only these constraint types (ids or names, comma-separated).",
     ),
     click.option(
+        "--phrasing",
+        type=click.Choice(["woven", "appended"]),
+        default="woven",
+        show_default=True,
+        help="woven: the model writes the drawn constraints into the request in the person's "
+        "words; each is kept only if the text holds its exact values and the LLM confirms "
+        "its meaning, else it is appended. appended: every constraint is appended in one of "
+        "its phrasings (a run made before this option keeps appending).",
+    ),
+    click.option(
+        "--personas",
+        type=click.IntRange(0),
+        help="Personas written per scenario; each sample's instruction is written in the "
+        "voice of one drawn from them (0: none) [default: 5 on vllm and openai, 0 on "
+        "llamacpp]. A scenario file's own personas are used as they are.",
+    ),
+    click.option(
         "--max-refine-rounds",
         type=click.IntRange(0),
         default=2,

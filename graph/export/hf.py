@@ -36,6 +36,8 @@ def hf_records(rows: Iterable[Row], system: str | None = None) -> list[dict]:
             "domain": row.get("domain") or "",
             "request": row["request"],
             "scenario": row["scenario"],
+            "persona": row.get("persona") or "",
+            "stated": json.dumps(row.get("stated") or [], ensure_ascii=False),
             "attempts": len(row["state"].get("attempts", [])),
         }
         for row in accepted(rows)
@@ -120,8 +122,10 @@ Counts: {counts}; acceptance {made["acceptance"]}. {system_note}
 
 Columns: `messages` (chat turns: [system], user, assistant), `instruction`, `response`,
 `constraints` (JSON `[{{"id", "kwargs"}}]`, IFEval's ids: re-check a response with
-`nodes.constraints.check`), `domain`, `request`, `scenario`, `attempts` (responses tried),
-`id` (the sample in the run).
+`nodes.constraints.check`), `stated` (JSON, per constraint: woven into the request or
+appended, why, and the text that states it), `domain`, `request`, `scenario`, `persona` (whose
+voice the instruction is written in, or empty), `attempts` (responses tried), `id` (the
+sample in the run).
 
 ## Constraint types
 

@@ -13,6 +13,7 @@ from typing import Any
 from graph.report.calibration import calibration_section
 from graph.report.format import or_dash, run_facts, share
 from graph.report.htmltable import table as _table
+from graph.report.phrasing import COLUMNS, phrasing_rows, phrasing_summary
 from graph.report.plots import (
     distributions_plot,
     nodes_plot,
@@ -183,6 +184,12 @@ def report_body(stats: dict[str, Any], graph_svg: str) -> str:
         ),
         _endpoints_section(stats.get("endpoints", [])),
         calibration_section(stats.get("calibration")),
+        _section(
+            "How the constraints were stated",
+            f"<p>{escape(phrasing_summary(stats['phrasing']))}</p>",
+            _table(COLUMNS, phrasing_rows(stats["phrasing"])),
+            wide=True,
+        ),
         _section(
             "Refinement, attempts and criteria",
             plot(

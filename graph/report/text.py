@@ -6,6 +6,7 @@ from typing import Any
 
 from graph.report.calibration import calibration_lines
 from graph.report.format import run_facts, share
+from graph.report.phrasing import phrasing_lines
 
 
 def text_summary(stats: dict[str, Any]) -> str:
@@ -32,6 +33,7 @@ def text_summary(stats: dict[str, Any]) -> str:
         f" {share(c['passed'], c['checked']):>5}"
         for c in stats["constraint_types"]
     ] or ["  no constraints drawn"]
+    lines += phrasing_lines(stats)
     lines += ["", "acceptance by number of constraints"]
     lines += [
         _acceptance_line(f"{g['constraints']} constraints", g)

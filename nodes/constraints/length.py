@@ -136,7 +136,7 @@ register(
         description="less than / at least a number of words",
         draw=draw_words,
         phrasings=Phrasings(
-            plain="The word count of the response must be {relation} {num_words}.",
+            plain="The response must have {relation} {num_words} words.",
             imperative="Write {relation} {num_words} words.",
             make_sure="Make sure you use {relation} {num_words} words in total.",
             parenthetical="({relation} {num_words} words, please.)",

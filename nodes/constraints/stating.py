@@ -98,30 +98,26 @@ def _render(constraint: Constraint, style: Style, rng: random.Random | None) -> 
 
 
 def append(
-    text: str, items: list[tuple[Constraint, str]], rng: random.Random
+    text: str, items: list[tuple[Constraint, str | None]], rng: random.Random
 ) -> tuple[str, list[Constraint], list[Stated]]:
-    """`text` with a statement for each (constraint, why) added in a placement and phrasing
-    the RNG picks; the constraints (the bound ones bound to the text before their own
-    statement) and how each is stated, in the order given."""
-    plain = [(c, why) for c, why in items if kind(c).bind is None]
-    placements = list(PLACEMENTS)
-    if len(plain) < 2:
-        placements.remove("list")
+    """`text` with a statement added for each (constraint, why) - none where why is None:
+    that constraint is woven into `text` already - in a placement and phrasings the RNG
+    picks; the constraints (bound ones bound to the text before their statement) and how
+    each is stated, in the order given."""
+    plain = [c for c, why in items if why is not None and kind(c).bind is None]
+    placements = [p for p in PLACEMENTS if p != "list" or len(plain) >= 2]
     placement = rng.choices(placements, [PLACEMENTS[p] for p in placements])[0]
     stated: dict[int, tuple[Constraint, Stated]] = {}
     lines = []
     for i, (constraint, why) in enumerate(items):
-        if kind(constraint).bind is not None:
+        if why is None or kind(constraint).bind is not None:
             continue
         style = "item" if placement == "list" else rng.choice(SENTENCE_STYLES)
         if placement == "before" and style == "parenthetical":
             style = "plain"
         line = _render(constraint, style, rng)
         lines.append(line)
-        stated[i] = (
-            constraint,
-            Stated(id=constraint["id"], how=APPENDED, why=why, style=style, text=line),
-        )
+        stated[i] = (constraint, _appended(constraint, why, style, line))
     text = text.strip()
     if placement == "list":
         bullets = "\n".join(f"- {line}" for line in lines)
@@ -130,45 +126,60 @@ def append(
         joined = " ".join(lines)
         text = f"{joined}\n\n{text}" if placement == "before" else f"{text}\n\n{joined}"
     for i, (constraint, why) in enumerate(items):
-        if kind(constraint).bind is not None:
-            constraint = Constraint(
-                id=constraint["id"], kwargs=kind(constraint).bind(constraint["kwargs"], text)
-            )
+        if why is not None and kind(constraint).bind is not None:
+            bound = kind(constraint).bind(constraint["kwargs"], text)  # type: ignore[misc]
+            constraint = Constraint(id=constraint["id"], kwargs=bound)
             style = rng.choice(SENTENCE_STYLES)
             line = _render(constraint, style, None)
             text = f"{text}\n\n{line}"
-            stated[i] = (
-                constraint,
-                Stated(id=constraint["id"], how=APPENDED, why=why, style=style, text=line),
-            )
+            stated[i] = (constraint, _appended(constraint, why, style, line))
+    for i, (constraint, why) in enumerate(items):
+        if why is None:
+            stated[i] = (constraint, woven(text, constraint))
     ordered = [stated[i] for i in range(len(items))]
     return text, [c for c, _ in ordered], [s for _, s in ordered]
 
 
+def _appended(constraint: Constraint, why: str, style: Style, text: str) -> Stated:
+    return Stated(id=constraint["id"], how=APPENDED, why=why, style=style, text=text)
+
+
+def weave_reason(text: str, constraint: Constraint) -> str | None:
+    """None when `text` holds every value of the constraint (woven, so far); else why it
+    must be appended."""
+    if kind(constraint).bind is not None:
+        return BOUND
+    missing = missing_values(text, constraint)
+    return missing_reason(missing) if missing else None
+
+
 def compose(
-    task: str, drawn: list[Constraint], rng: random.Random
+    text: str, drawn: list[Constraint], rng: random.Random, woven: bool = False
 ) -> tuple[str, list[Constraint], list[Stated]]:
-    """The instruction with every constraint appended to the task (`--phrasing appended`)."""
-    return append(task, [(c, BOUND if kind(c).bind else BY_SETTING) for c in drawn], rng)
+    """The instruction: with `woven`, the constraints `text` states are kept woven and the
+    others appended; without, every constraint is appended (`--phrasing appended`)."""
+    if woven:
+        return append(text, [(c, weave_reason(text, c)) for c in drawn], rng)
+    return append(text, [(c, BOUND if kind(c).bind else BY_SETTING) for c in drawn], rng)
 
 
 def restate(
     instruction: str, constraints: list[Constraint], stated: list[Stated]
-) -> tuple[list[Constraint], list[Stated], list[Constraint], list[Constraint]]:
-    """After a rewrite: (the constraints still stated, how, those dropped, those woven
-    whose values the rewrite lost).
+) -> tuple[list[Constraint], list[Stated], list[Constraint]]:
+    """After a rewrite: (the constraints still stated, how, those dropped).
 
     An appended statement must still be in the text word for word, else its constraint is
     dropped (the rewrite may have removed it as part of a conflict). A woven one must still
-    hold its values, else it is returned to be appended again. A bound constraint is bound
-    again to the rewritten text and counts as stated when its new statement is there."""
+    hold its values, else it is to be appended again (`to_append`, LOST_IN_REFINE). A bound
+    constraint is bound again to the rewritten text and counts as stated when its new
+    statement is there."""
     text = _normal(instruction)
     kept: list[tuple[Constraint, Stated]] = []
-    dropped, lost = [], []
+    dropped = []
     for constraint, how in zip(constraints, stated, strict=True):
         if how["how"] == WOVEN:
             if missing_values(instruction, constraint):
-                lost.append(constraint)
+                kept.append((constraint, to_append(constraint, LOST_IN_REFINE)))
             else:
                 kept.append((constraint, woven(instruction, constraint)))
             continue
@@ -181,7 +192,36 @@ def restate(
             kept.append((constraint, how))
         else:
             dropped.append(constraint)
-    return [c for c, _ in kept], [s for _, s in kept], dropped, lost
+    return [c for c, _ in kept], [s for _, s in kept], dropped
+
+
+def pending(how: Stated) -> bool:
+    """A constraint to be appended that has no statement yet."""
+    return how["how"] == APPENDED and not how["text"]
+
+
+def to_append(constraint: Constraint, why: str) -> Stated:
+    """How a constraint is stated once `append_pending` has appended it for this reason."""
+    return Stated(id=constraint["id"], how=APPENDED, why=why, style="", text="")
+
+
+def append_pending(
+    text: str, constraints: list[Constraint], stated: list[Stated], rng: random.Random
+) -> tuple[str, list[Constraint], list[Stated]]:
+    """`text` with a statement appended for every pending constraint (`to_append`); the
+    woven ones' spans read again from the new text."""
+    todo = [i for i, how in enumerate(stated) if pending(how)]
+    if not todo:
+        return text, constraints, stated
+    items: list[tuple[Constraint, str | None]] = [(constraints[i], stated[i]["why"]) for i in todo]
+    text, added, how = append(text, items, rng)
+    constraints, stated = list(constraints), list(stated)
+    for i, constraint, new in zip(todo, added, how, strict=True):
+        constraints[i], stated[i] = constraint, new
+    stated = [
+        woven(text, c) if s["how"] == WOVEN else s for c, s in zip(constraints, stated, strict=True)
+    ]
+    return text, constraints, stated
 
 
 def without_checked(instruction: str, constraints: list[Constraint], stated: list[Stated]) -> str:

@@ -1,0 +1,42 @@
+"""The sample stage's settings, from the command's options and what the run recorded."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import click
+from click.core import ParameterSource
+
+from checkpoints.protocols import Run
+from nodes.llm import backend_named
+from nodes.state import SampleSettings
+
+SAMPLE_SETTINGS = (
+    "mode",
+    "phrasing",
+    "catalogue",
+    "types",
+    "max_refine_rounds",
+    "max_attempts",
+    "candidates",
+    "max_tokens",
+)
+
+
+def sample_settings(backend: str, seed: int, **options: object) -> SampleSettings:
+    personas = options.pop("personas")
+    if personas is None:  # a small model on the CPU writes no personas unless asked
+        personas = 0 if backend_named(backend).small_by_default else 5
+    return SampleSettings(seed=seed, personas=personas, **{k: options[k] for k in SAMPLE_SETTINGS})
+
+
+def as_recorded(run: Run, settings: SampleSettings) -> SampleSettings:
+    """A run started before an option existed keeps what it was made with, unless the
+    option is given."""
+    saved = run.read_config().get("settings") or {}
+    given = click.get_current_context().get_parameter_source
+    if saved and "phrasing" not in saved and given("phrasing") is ParameterSource.DEFAULT:
+        settings = replace(settings, phrasing="appended")
+    if saved and "personas" not in saved and given("personas") is ParameterSource.DEFAULT:
+        settings = replace(settings, personas=0)
+    return settings
