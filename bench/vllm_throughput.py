@@ -65,7 +65,10 @@ def settings(max_tokens: int):
     exactly these stages."""
     from nodes.state import SampleSettings
 
-    return SampleSettings(max_tokens=max_tokens, max_refine_rounds=0, max_attempts=1)
+    # Appended statements: the stage-wise way below does the same work as the graph.
+    return SampleSettings(
+        max_tokens=max_tokens, max_refine_rounds=0, max_attempts=1, phrasing="appended"
+    )
 
 
 def decif_run(llm, count: int, max_tokens: int) -> tuple[float, int]:
@@ -138,6 +141,7 @@ def stage_wise(model: str, count: int, max_tokens: int) -> tuple[float, int]:
         [
             {
                 "request": i.request,
+                "voice": "",
                 "scenario": i.scenario,
                 "constraints": "\n".join(f"- {sentence(c)}" for c in d if kind(c).bind is None),
             }

@@ -63,6 +63,7 @@ def choose_persona(
 
 
 def voice(state: SampleState) -> str:
-    """The line that asks for the instruction in the drawn person's voice, or nothing."""
+    """The line that asks for the instruction in the drawn person's voice (it follows the
+    situation's line), or nothing."""
     persona = state.get("persona")
-    return f"Write it as this person would, in their voice: {persona}" if persona else ""
+    return f"\nWrite it as this person would, in their voice: {persona}" if persona else ""
