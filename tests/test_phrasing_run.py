@@ -87,3 +87,20 @@ def test_a_run_made_before_stated_was_recorded_gets_it_on_open(tmp_path):
         }
     ]
     assert row["persona"] is None
+
+
+def test_inspect_shows_how_each_constraint_is_stated_and_the_persona(tmp_path):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    store = run(tmp_path, replace(SETTINGS, personas=2), make_woven_instruction=weave())
+    row = next(store.rows())
+    shown = CliRunner().invoke(cli, ["inspect", "--run", str(tmp_path), row["id"]])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert f"persona: {row['persona']}" in lines
+    assert f"  woven: {row['stated'][0]['text']}" in lines
+    assert any(
+        line.strip().startswith("as woven? YES length_constraints:number_words") for line in lines
+    )
