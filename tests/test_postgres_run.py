@@ -227,3 +227,24 @@ def test_the_python_api_and_the_pipeline_work_on_a_run_in_postgresql(postgres_ru
     assert accepted >= 3
     # a run in a database exports to ./export/ where the command ran
     assert (tmp_path / "export" / "decif.jsonl").read_text().count("\n") == accepted
+
+
+def test_a_run_in_postgresql_made_before_stated_gets_the_columns_on_open(postgres_run):
+    import psycopg
+
+    from checkpoints.postgres import PostgresStore
+
+    PostgresStore(postgres_run).close()  # today's tables, then made old again
+    with psycopg.connect(postgres_run, autocommit=True) as conn:
+        conn.execute("alter table samples drop column stated, drop column persona")
+        conn.execute(
+            "insert into samples (id, status, constraints) values ('a', 'accepted', %s)",
+            [json.dumps([{"id": "punctuation:no_comma", "kwargs": {}}])],
+        )
+    store = PostgresStore(postgres_run)
+    try:
+        [row] = store.rows()
+    finally:
+        store.close()
+    assert [(s["id"], s["how"]) for s in row["stated"]] == [("punctuation:no_comma", "appended")]
+    assert row["persona"] is None
