@@ -65,11 +65,10 @@ def restates(question: str, constraint: Constraint) -> bool:
     return any(v.kind != "keyword" for v in found) or any(h in question.lower() for h in HINTS)
 
 
-def checked_requirements(state: SampleState) -> str:
+def checked_requirements(state: SampleState) -> list[str]:
     """How each woven, code-checked constraint reads in this instruction."""
     pairs = zip(state.get("constraints", []), state.get("stated", []), strict=True)
-    lines = [f"- {s['text']}" for c, s in pairs if s["how"] == WOVEN and kind(c).verifiable]
-    return "\n".join(lines) or "(none)"
+    return [s["text"] for c, s in pairs if s["how"] == WOVEN and kind(c).verifiable]
 
 
 def decompose(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]) -> dict:
@@ -81,13 +80,15 @@ def decompose(state: SampleState, config: RunnableConfig, runtime: Runtime[Sampl
     sampling = settings.sampling("decompose", sample_key(state, config)).capped(
         16 + TOKENS_PER_CRITERION * settings.max_criteria
     )
+    values = {
+        "instruction": without_checked(state["instruction"], constraints, state.get("stated", []))
+    }
+    checked = checked_requirements(state)
+    if checked:  # woven statements: decompose is told to leave them to code
+        values["checked"] = "\n".join(f"- {text}" for text in checked)
+    prompt = "decompose_woven" if checked else "decompose"
     data, completion = ask_json(
-        llm,
-        "decompose",
-        sampling,
-        criteria_schema(settings.max_criteria),
-        instruction=without_checked(state["instruction"], constraints, state.get("stated", [])),
-        checked=checked_requirements(state),
+        llm, prompt, sampling, criteria_schema(settings.max_criteria), **values
     )
     update: dict = {"llm_calls": completion.records("decompose")}
     if not (isinstance(data, dict) and isinstance(data.get("questions"), list)):

@@ -193,7 +193,7 @@ def deterministic_reply(body: dict) -> str:
         )
     if name == "answer":
         return f"Rain taps the glass\nthe street shines {seed % 1000}\nthe day slows."
-    if name == "decompose":
+    if name in ("decompose", "decompose_woven"):
         return json.dumps({"questions": ["Is it a poem?", "Does it mention rain?"]})
     if name == "judge":
         count = int(re.search(r"For each of the (\d+) questions", user).group(1))

@@ -36,6 +36,7 @@ def prompt_name(messages: Messages) -> str:
 TWINS = {
     "make_woven_instruction": "make_instruction",
     "check_woven_consistency": "check_consistency",
+    "decompose_woven": "decompose",
 }
 _QUESTION = re.compile(r"^\d+\. ", re.MULTILINE)
 
@@ -58,7 +59,7 @@ def reply_text(reply: Reply, name: str, scripted: str, messages: Messages) -> st
     """A scripted reply as the model's text: a function called, a twin's consistency
     verdict given its YES answers, a value as JSON."""
     reply = reply(messages) if callable(reply) else reply
-    if scripted != name:
+    if scripted != name and name == "check_woven_consistency":
         reply = with_answers(reply, messages)
     return reply if isinstance(reply, str) else json.dumps(reply)
 

@@ -48,7 +48,7 @@ def test_a_statement_woven_with_every_value_stays_woven(run_graph):
     [call] = [c for c in llm.calls if c["prompt"] == "check_woven_consistency"]
     assert fidelity["question"] in call["user"]
     # decompose is told how the code-checked requirement reads here
-    [call] = [c for c in llm.calls if c["prompt"] == "decompose"]
+    [call] = [c for c in llm.calls if c["prompt"] == "decompose_woven"]
     assert f"- {how['text']}" in call["user"]
     assert state["attempts"][0]["checks"][0]["id"] == WORDS  # and code checks it
 
@@ -82,7 +82,7 @@ def test_the_llms_fidelity_no_appends_the_statement_and_checks_again(run_graph):
     assert llm.count("check_woven_consistency") == 1 and llm.count("check_consistency") == 2
     # the appended statement is cut out of what decompose sees; nothing woven to list
     [call] = [c for c in llm.calls if c["prompt"] == "decompose"]
-    assert how["text"] not in call["user"] and "(none)" in call["user"]
+    assert how["text"] not in call["user"] and "checked separately" not in call["user"]
 
 
 def test_a_refinement_that_loses_a_woven_value_restates_it_and_records_why(run_graph):
