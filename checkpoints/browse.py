@@ -101,9 +101,12 @@ def where_clause(f: Filters, has_reviews: bool, has_curation: bool) -> tuple[str
         terms.append(f"({either})")
         args += [_like(f.search.lower())] * 2
     if f.curation and has_curation:
-        empty = "(curation is null or curation in ('', '[]', '{}'))"
+        # a curated sample's record always has its flags, an empty list when none
+        flagged = """curation like '%"flags": ["%'"""
         if f.curation in CURATION_STATES:
-            terms.append(f"not {empty}" if f.curation == "flagged" else empty)
+            terms.append(
+                flagged if f.curation == "flagged" else f"(curation is null or not {flagged})"
+            )
         else:
             terms.append("curation like ? escape '\\'")
             args.append(_like(f.curation))

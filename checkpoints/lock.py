@@ -40,3 +40,16 @@ def run_lock(run_dir: str | Path, command: str = "") -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextmanager
+def waiting_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` for the life of the block, waiting while another
+    process holds it (work that two processes may both start, and the second then finds
+    done: curation)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

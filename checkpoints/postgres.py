@@ -15,8 +15,10 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from checkpoints.curation import SIGNATURES_TABLE
 from checkpoints.reviews import REVIEW_COLUMNS, REVIEW_KEY, decode_review
 from checkpoints.tables import (
+    CURATION_INPUTS,
     META_TABLES,
     RETRIED_REASONS,
     SAMPLE_COLUMNS,
@@ -52,6 +54,7 @@ create table if not exists queue (
     done boolean not null default false, lease_owner text, lease_until timestamptz
 );
 create index if not exists queue_open on queue (done, position);
+create table if not exists {SIGNATURES_TABLE} (id text primary key, digest text, signature bytea);
 """
 SCHEMA_OBJECTS = [
     "samples",
@@ -63,6 +66,7 @@ SCHEMA_OBJECTS = [
     "run_config",
     "queue",
     "queue_open",
+    SIGNATURES_TABLE,
 ]
 _UPSERT = (
     f"insert into samples ({', '.join(SAMPLE_COLUMNS)}) "
@@ -106,7 +110,8 @@ class PostgresStore:
         known = {
             r["column_name"]
             for r in self.conn.execute(
-                "select column_name from information_schema.columns where table_name = 'samples'"
+                "select column_name from information_schema.columns "
+                "where table_name = 'samples' and table_schema = current_schema()"
             )
         }
         for name, kind in SAMPLE_COLUMNS.items():
@@ -163,6 +168,41 @@ class PostgresStore:
         where, args = ("where sample_id = %s", [sample_id]) if sample_id else ("", [])
         sql = f"select * from reviews {where} order by reviewed_at"
         return [decode_review(row) for row in self.conn.execute(sql, args)]
+
+    # -- curation: what SampleStore offers, for a run in PostgreSQL
+
+    def curation_inputs(self) -> Iterator[dict[str, Any]]:
+        cursor = self.conn.cursor(name="curation")  # server-side: a big run is streamed
+        with self.conn.transaction(), cursor:
+            cursor.execute(
+                f"select {', '.join(CURATION_INPUTS)} from samples "
+                "where status = 'accepted' order by position, id"
+            )
+            for row in cursor:
+                yield decode(row)
+
+    def uncurated(self) -> int:
+        sql = "select count(*) as n from samples where status = 'accepted' and curation is null"
+        return self.conn.execute(sql).fetchone()["n"]
+
+    def signatures(self) -> dict[str, tuple[str, bytes]]:
+        rows = self.conn.execute(f"select id, digest, signature from {SIGNATURES_TABLE}")
+        return {r["id"]: (r["digest"], bytes(r["signature"])) for r in rows}
+
+    def save_signatures(self, rows: list[tuple[str, str, bytes]]) -> None:
+        with self.conn.transaction(), self.conn.cursor() as cursor:
+            cursor.executemany(
+                f"insert into {SIGNATURES_TABLE} values (%s, %s, %s) on conflict (id) do "
+                "update set digest = excluded.digest, signature = excluded.signature",
+                rows,
+            )
+
+    def save_curation(self, records: dict[str, str | None]) -> None:
+        with self.conn.transaction(), self.conn.cursor() as cursor:
+            cursor.executemany(
+                "update samples set curation = %s where id = %s and status = 'accepted'",
+                [(record, sample) for sample, record in records.items()],
+            )
 
     def save_meta(self, state: dict[str, Any]) -> None:
         with self.conn.transaction():

@@ -53,6 +53,26 @@ class RunStore(Protocol):
         """Every review, or those of one sample."""
         ...
 
+    # curation (graph/curate/): what it reads, its stored signatures, its one write
+
+    def curation_inputs(self) -> Iterator[dict[str, Any]]:
+        """The accepted samples in position order, with only what curation reads."""
+        ...
+
+    def uncurated(self) -> int:
+        """Accepted samples no curation has looked at yet."""
+        ...
+
+    def signatures(self) -> dict[str, tuple[str, bytes]]:
+        """id -> (digest of what it was made from, MinHash signature) of every sample hashed."""
+        ...
+
+    def save_signatures(self, rows: list[tuple[str, str, bytes]]) -> None: ...
+
+    def save_curation(self, records: dict[str, str | None]) -> None:
+        """Every changed sample's curation record (JSON text), in one transaction."""
+        ...
+
 
 class WorkQueue(RunStore, Protocol):
     """The store of a shared run: its scenarios queued, claimed by workers with leases."""
@@ -108,6 +128,11 @@ class Run(Protocol):
 
     def samples_db(self) -> AbstractContextManager[sqlite3.Connection]:
         """The samples as a read-only SQLite database, for statistics."""
+        ...
+
+    def curating(self) -> AbstractContextManager[None]:
+        """Curation, one process at a time (not the write lock: a run is curated while
+        it is written)."""
         ...
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checkpoints.config import RunFileError, read_config, save_config
-from checkpoints.lock import LOCK_FILE, run_lock
+from checkpoints.lock import LOCK_FILE, run_lock, waiting_lock
 from checkpoints.protocols import Run, RunStore
 from checkpoints.reviews import REVIEW_COLUMNS
 from checkpoints.saver import CHECKPOINTS_DB, open_async_checkpointer, open_sqlite_checkpointer
@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # imported where used: LangGraph and psycopg are slow to impo
     from checkpoints.postgres import PostgresStore
 
 POSTGRES = ("postgresql://", "postgres://")
+CURATE_LOCK_FILE = "curate.lock"
 
 
 def open_run(spec: str | Path) -> Run:
@@ -106,6 +107,12 @@ class RunDir:
     async def exclusive(self, what: str) -> AsyncIterator[None]:
         """Work only one process may do at a time: the write lock holds already."""
         yield
+
+    def curating(self) -> AbstractContextManager[None]:
+        """Curation, one process at a time (a second waits, then finds the work done). Not
+        the write lock: curation writes only its own column and table, so a run can be
+        curated and exported while `decif run` goes on."""
+        return waiting_lock(self.path / CURATE_LOCK_FILE)
 
     @contextmanager
     def samples_db(self) -> Iterator[sqlite3.Connection]:
@@ -209,6 +216,15 @@ class PostgresRun:
             yield
         finally:
             await asyncio.shield(conn.close())  # closing the session releases the lock
+
+    @contextmanager
+    def curating(self) -> Iterator[None]:
+        """Curation, one process at a time: a PostgreSQL advisory lock."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("select pg_advisory_lock(%s)", [_key("curation")])
+            yield
 
     @contextmanager
     def samples_db(self) -> Iterator[sqlite3.Connection]:

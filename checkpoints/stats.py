@@ -17,6 +17,8 @@ from typing import Any
 
 from checkpoints.calibration import calibration_figures
 from checkpoints.config import RunFileError
+from checkpoints.curation import curation_figures
+from checkpoints.diversity import diversity_figures
 from checkpoints.phrasing_stats import phrasing_figures, phrasing_warnings
 from checkpoints.protocols import Run
 from checkpoints.quality import constraint_figures, warnings
@@ -106,6 +108,8 @@ def run_stats(run: Run | str | Path) -> dict[str, Any]:
         }
         figures["calibration"] = calibration_figures(db)
         figures["config"] = run.read_config()
+        figures["curation"] = curation_figures(db, figures["config"])
+        figures["diversity"] = diversity_figures(db)
         figures["warnings"] = warnings(db, figures) + phrasing_warnings(figures)
         return figures
 

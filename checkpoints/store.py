@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from checkpoints.config import RunFileError
+from checkpoints.curation import SIGNATURES_TABLE
 from checkpoints.reviews import reviews_sqlite, save_review_sqlite
 from checkpoints.sqlite import FAST_COMMITS
 from checkpoints.tables import (
+    CURATION_INPUTS,
     META_TABLES,
     RETRIED_REASONS,
     SAMPLE_COLUMNS,
@@ -55,6 +57,10 @@ class SampleStore:
                     self.samples.add_column(name, kind)
                     if name == "stated":
                         self._migrate_stated()
+            self.db.execute(
+                f"create table if not exists {SIGNATURES_TABLE} "
+                "(id text primary key, digest text, signature blob)"
+            )
         except sqlite3.DatabaseError as err:
             raise RunFileError(
                 f"{self.path} is not a usable SQLite database ({err}); restore it from a "
@@ -105,6 +111,42 @@ class SampleStore:
 
     def reviews(self, sample_id: str | None = None) -> list[dict[str, Any]]:
         return reviews_sqlite(self.db.conn, sample_id)
+
+    # -- curation (graph/curate/): what it reads, its signatures, and its one write
+
+    def curation_inputs(self) -> Iterator[dict[str, Any]]:
+        """The accepted samples in position order, with only what curation reads."""
+        sql = (
+            f"select {', '.join(CURATION_INPUTS)} from samples "
+            "where status = 'accepted' order by position, id"
+        )
+        for row in self.db.execute(sql):
+            yield decode(dict(zip(CURATION_INPUTS, row, strict=True)))
+
+    def uncurated(self) -> int:
+        """Accepted samples no curation has looked at yet."""
+        sql = "select count(*) from samples where status = 'accepted' and curation is null"
+        return self.db.execute(sql).fetchone()[0]
+
+    def signatures(self) -> dict[str, tuple[str, bytes]]:
+        """id -> (digest, signature) of every instruction hashed so far."""
+        sql = f"select id, digest, signature from {SIGNATURES_TABLE}"
+        return {row[0]: (row[1], row[2]) for row in self.db.execute(sql)}
+
+    def save_signatures(self, rows: list[tuple[str, str, bytes]]) -> None:
+        with self.db.conn:
+            self.db.conn.executemany(
+                f"insert or replace into {SIGNATURES_TABLE} values (?, ?, ?)", rows
+            )
+
+    def save_curation(self, records: dict[str, str | None]) -> None:
+        """Every changed sample's curation (JSON text) in one transaction: a killed
+        curation leaves all the old records or all the new ones."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "update samples set curation = ? where id = ? and status = 'accepted'",
+                [(record, sample) for sample, record in records.items()],
+            )
 
     def save_meta(self, state: dict[str, Any]) -> None:
         """The meta graph's result as the meta tables (replacing earlier ones)."""

@@ -43,6 +43,7 @@ SAMPLE_COLUMNS = {
     "error": str,
     "state": str,
     "finished_at": float,
+    "curation": str,  # what `decif curate` found (checkpoints/curation.py); NULL until then
 }
 JSON_COLUMNS = (
     "constraints",
@@ -52,6 +53,17 @@ JSON_COLUMNS = (
     "criteria",
     "verdicts",
     "state",
+    "curation",
+)
+# What curation reads of an accepted sample (not its state: a big run's states are large).
+CURATION_INPUTS = (
+    "id",
+    "position",
+    "instruction",
+    "response",
+    "constraints",
+    "stated",
+    "curation",
 )
 
 

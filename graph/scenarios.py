@@ -13,6 +13,8 @@ import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from graph.jsonl import jsonl_records
+
 
 class ScenarioError(ValueError):
     """The scenarios file cannot be used; the message says where and why."""
@@ -46,18 +48,6 @@ def _records_from_reference_json(data: object, path: Path) -> list[dict]:
     return records
 
 
-def _records_from_jsonl(text: str, path: Path) -> list[dict]:
-    records = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            raise ScenarioError(f"{path} line {number}: not valid JSON ({err.msg})") from None
-    return records
-
-
 def load_scenarios(path: str | Path) -> list[Scenario]:
     """Read and validate a scenarios file (JSONL, or one JSON object)."""
     path = Path(path)
@@ -76,7 +66,7 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     elif isinstance(whole, list):  # a JSON array of {"request", "scenario"} objects
         records = whole
     else:
-        records = _records_from_jsonl(text, path)
+        records = jsonl_records(text, path, ScenarioError)
     scenarios, seen = [], set()
     for number, record in enumerate(records, 1):
         scenario = _scenario(record, f"{path} record {number}")

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from fakes import kill_when, python_process, run_to_end
 
 from checkpoints import SampleStore
+from checkpoints.stats import run_stats
 from graph.cli import cli
 from nodes.meta import SEED_DOMAINS
 
@@ -51,7 +52,8 @@ def test_killed_pipeline_finishes_without_redoing_work(tmp_path, killed_after):
     store = SampleStore(run_dir)
     assert store.counts() == {"accepted": 3}
     assert store.db["scenarios"].count == 6
-    assert len((run_dir / "export" / "decif.jsonl").read_text().splitlines()) == 3
+    flagged = sum(run_stats(run_dir)["curation"]["left_out"].values())  # curated first
+    assert len((run_dir / "export" / "decif.jsonl").read_text().splitlines()) == 3 - flagged
 
 
 def test_inspect_meta_shows_the_scenario_tree(tmp_path):

@@ -67,7 +67,8 @@ def test_a_run_in_postgresql_has_the_samples_a_run_in_a_directory_has(postgres_r
     exports = []
     for where in (postgres_run, tmp_path / "local"):
         out = tmp_path / f"export-{len(exports)}.jsonl"
-        assert invoke("export", "--run", where, "--out", out).exit_code == 0
+        # every sample, near-duplicates of each other included ("Write about scenario N")
+        assert invoke("export", "--run", where, "--out", out, "--include-flagged").exit_code == 0
         exports.append(out.read_text())
     assert exports[0] == exports[1] and exports[0].count("\n") == 6
 
@@ -226,7 +227,8 @@ def test_the_python_api_and_the_pipeline_work_on_a_run_in_postgresql(postgres_ru
     accepted = run.store().counts()["accepted"]
     assert accepted >= 3
     # a run in a database exports to ./export/ where the command ran
-    assert (tmp_path / "export" / "decif.jsonl").read_text().count("\n") == accepted
+    flagged = sum(run_stats(postgres_run)["curation"]["left_out"].values())  # curated first
+    assert (tmp_path / "export" / "decif.jsonl").read_text().count("\n") == accepted - flagged
 
 
 def test_a_run_in_postgresql_made_before_stated_gets_the_columns_on_open(postgres_run):

@@ -41,9 +41,9 @@ def test_prune_keeps_what_finished_samples_and_reruns_need(tmp_path):
     )
     retried = SCENARIOS[2].id
     before = checkpoints_per_thread(tmp_path)
-    figures = run_stats(tmp_path)
     export = tmp_path / "before.jsonl"
     CliRunner().invoke(cli, ["export", "--run", str(tmp_path), "--out", str(export)])
+    figures = run_stats(tmp_path)  # after the export, which curates the run first
 
     result = CliRunner().invoke(cli, ["prune", "--run", str(tmp_path)])
     assert result.exit_code == 0, result.output

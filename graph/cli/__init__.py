@@ -9,6 +9,7 @@ import click
 
 from graph.cli.catalogue import constraints
 from graph.cli.common import DecifGroup
+from graph.cli.curate import curate_command
 from graph.cli.generate import meta, pipeline, run, worker
 from graph.cli.inspect import inspect
 from graph.cli.maintain import prune
@@ -23,11 +24,12 @@ def cli() -> None:
     state machine.
 
     \b
-    decif pipeline  the whole method: meta stages, samples, export, in one command
+    decif pipeline  the whole method: meta stages, samples, curation, export, in one command
     decif meta      stages 1-3: domains -> requests -> scenarios
     decif run       scenarios -> instructions, responses, judgements (samples.db)
     decif worker    help work a run in PostgreSQL, from any machine
     decif inspect   list samples, or follow one sample step by step
+    decif curate    flag near-duplicates and evaluation-set overlap (exports leave them out)
     decif export    accepted pairs -> LLaMA-Factory JSONL + dataset_info.json
     decif stats     a run's figures: text, JSON, or an offline HTML report
     decif view      look at a run in the browser, review samples, calibrate the judge
@@ -42,6 +44,7 @@ for command in (
     meta,
     run,
     inspect,
+    curate_command,
     export_command,
     stats,
     draw_graph,

@@ -24,6 +24,7 @@ from graph.cli.common import (
     open_for_run,
     summary,
 )
+from graph.cli.curate import against_options
 from graph.cli.options import (
     META_SIZES,
     META_SIZES_HELP,
@@ -204,6 +205,7 @@ def meta(
     "keeps the samples drawn before and adds more.",
 )
 @sample_options
+@against_options
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -215,6 +217,8 @@ def pipeline(
     run_dir: Run,
     samples: int,
     progress: bool,
+    against: tuple,
+    field: str,
     out: Path | None,
     base_model: str,
     backend: str,
@@ -224,14 +228,16 @@ def pipeline(
     seed: int,
     **options,
 ) -> None:
-    """The whole DecIF method in one command: meta graph -> samples -> export.
+    """The whole DecIF method in one command: meta graph -> samples -> curation -> export.
 
     Unless capped by options, the meta stages generate about twice the scenarios that
     --samples draws (requests from that many domains), not the reference's full fan-out.
-    Every stage is checkpointed in RUN: kill it at any point and run the same command
-    again to go on where it stopped.
+    Curation flags near-duplicates (and overlap with the --against evaluation sets), which
+    the export leaves out. Every stage is checkpointed in RUN: kill it at any point and
+    run the same command again to go on where it stopped.
     """
-    from graph.cli.output import export_run
+    from graph.cli.curate import describe, run_curation
+    from graph.cli.output import export_run, left_out_note
     from graph.runner import draw_scenarios, run_meta, run_samples
 
     sizes = {k: options.pop(k) for k in META_SIZES}
@@ -254,13 +260,16 @@ def pipeline(
         click.echo(f"meta: {len(scenarios)} scenarios", err=True)
         drawn = draw_scenarios(scenarios, samples, seed)
         counts = execute(run_samples(run_dir, llm, drawn, settings, concurrency, progress))
+        curated = run_curation(run_dir, against or None, field)
+        click.echo(f"curate: {describe(curated)}", err=True)
         out = out or default_export(run_dir)
         try:
-            exported = export_run(run_dir, out, "llamafactory", None, base_model)
+            done = export_run(run_dir, out, "llamafactory", None, base_model)
+            exported, note = done.count, left_out_note(done.left_out)
         except BadInput as err:  # the run succeeded; it only has nothing to train on yet
             click.echo(f"note: {err.message}", err=True)
-            exported = 0
-    click.echo(f"{run_dir}: {summary(counts)}; {exported} pairs -> {out}")
+            exported, note = 0, ""
+    click.echo(f"{run_dir}: {summary(counts)}; {exported} pairs -> {out}{note}")
 
 
 @click.command()

@@ -66,12 +66,13 @@ def inspect(
 
 def list_samples(shown: list[dict], rows: list[dict], as_json: bool) -> None:
     if as_json:
-        keys = ("id", "status", "reason", "attempts", "refine_rounds", "instruction")
-        click.echo(json.dumps([{k: r[k] for k in keys} for r in shown], indent=2))
+        keys = ("id", "status", "reason", "attempts", "refine_rounds", "instruction", "curation")
+        click.echo(json.dumps([{k: r.get(k) for k in keys} for r in shown], indent=2))
         return
     for r in shown:
         instruction = " ".join(r["instruction"].split())[:70]
-        click.echo(f"{r['id']}  {r['status']:<8}  {r['reason']:<20}  {instruction}")
+        flags = " [flagged]" if (r.get("curation") or {}).get("flags") else ""
+        click.echo(f"{r['id']}  {r['status']:<8}  {r['reason']:<20}  {instruction}{flags}")
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -105,6 +106,8 @@ def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool)
             how = stated[constraint["id"]]
             text = " ".join(how["text"].split())
             click.echo(f"  {how_stated(how).split(' ', 1)[1]}: {text or '-'}")
+    for line in curation_lines(row.get("curation")):
+        click.echo(line)
     if not steps and row.get("state"):  # pruned: what the final state records
         click.echo("\n(step history pruned; the final state:)")
         keys = ("constraints", "stated", "dropped_constraints", "consistency", "criteria")
@@ -142,3 +145,18 @@ def print_meta(store: RunStore | None, run_dir: Run, as_json: bool) -> None:
                 click.echo(f"    - {scenario}")
     dropped = ", ".join(f"{k} {n}" for k, n in overview["dropped"].items()) or "nothing"
     click.echo(f"dropped by the list parser: {dropped}")
+
+
+def curation_lines(record: dict[str, Any] | None) -> list[str]:
+    """What `decif curate` found on a sample, if it looked."""
+    if not record:
+        return []
+    lines = [f"curation: {', '.join(record['flags']) or 'not flagged'}"]
+    if near := record.get("near_duplicate"):
+        lines.append(f"  near-duplicate of {near['of']} (similarity {near['similarity']})")
+    for m in record.get("contaminated") or []:
+        lines.append(
+            f"  {m['against']} prompt {m['key']}: score {m['score']} in the {m['field']}, "
+            f"{m['template_share']:.0%} in decif's constraint sentences; span: {m['span']!r}"
+        )
+    return lines

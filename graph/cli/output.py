@@ -58,6 +58,12 @@ GRAPHS = ("sample", "meta")
     "them out (counted in the summary), or add them - only if every code check passed. "
     "Samples a reviewer dropped are always left out.",
 )
+@click.option(
+    "--include-flagged",
+    is_flag=True,
+    help="Keep the samples decif curate flagged (near-duplicates, evaluation-set overlap), "
+    "which are left out by default.",
+)
 def export_command(
     run_dir: Run,
     fmt: str,
@@ -66,6 +72,7 @@ def export_command(
     base_model: str,
     system_prompt: str | None,
     reviewer_kept: str,
+    include_flagged: bool,
 ) -> None:
     """Export accepted samples for training: SFT, DPO, RL or a Hugging Face dataset.
 
@@ -75,14 +82,27 @@ def export_command(
     --base-model. rlvr writes open-instruct's rows to OUT and, with pyarrow, verl's parquet
     and a GRPO run script (OUT-stem.verl.parquet, OUT-stem.grpo.sh) scored by decif's
     checkers. A format the run has no record for writes nothing and exits 2 saying why.
+
+    Samples flagged by curation are left out (--include-flagged keeps them); samples
+    accepted since the last curation are curated first, as the run was curated before
+    (decif curate), so nothing new reaches the export unchecked.
     """
 
     require_run(run_dir)
-    done = run_export(run_dir, out, fmt, name, base_model, system_prompt, reviewer_kept)
+    done = run_export(
+        run_dir, out, fmt, name, base_model, system_prompt, reviewer_kept, include_flagged
+    )
     where = f" (dataset {done.dataset!r} in {out.parent / DATASET_INFO})" if done.dataset else ""
-    click.echo(f"{done.count} {fmt} records -> {out}{where}")
+    click.echo(f"{done.count} {fmt} records -> {out}{where}{left_out_note(done.left_out)}")
     for path in done.files:
         click.echo(f"  {path}")
+
+
+def left_out_note(left_out) -> str:
+    """'; left out: 3 near_duplicate, ...' for a summary line ("" when nothing was)."""
+    from graph.export.selection import describe
+
+    return f"; {describe(left_out)}" if left_out else ""
 
 
 def export_run(
@@ -92,9 +112,9 @@ def export_run(
     name: str | None,
     base_model: str,
     system_prompt: str | None = None,
-) -> int:
+):
     """Export for a command that reports the count itself (`decif pipeline`)."""
-    return run_export(run, out, fmt, name, base_model, system_prompt).count
+    return run_export(run, out, fmt, name, base_model, system_prompt)
 
 
 def run_export(
@@ -105,31 +125,38 @@ def run_export(
     base_model: str,
     system_prompt,
     reviewer_kept: str = "leave-out",
+    include_flagged: bool = False,
 ):
     """The export, with every way it can fail as one line: exit 2 for what the user can
-    change (nothing to export, a file where a folder belongs), 1 for the environment."""
+    change (nothing to export, a file where a folder belongs), 1 for the environment.
+    Samples accepted since the last curation are curated first."""
     from checkpoints.reviews import decisions_by_sample
+    from graph.cli.curate import curate_new_samples
+    from graph.cli.curate import describe as curated_note
     from graph.export import MissingExtra, NothingToExport, export
-    from graph.export.selection import describe, select
+    from graph.export.selection import SelectOptions
 
     if fmt == "hf" and out.exists() and not out.is_dir():
         raise BadInput(f"--format hf writes a folder, and {out} is a file: give another --out")
     if fmt != "hf" and out.is_dir():
         raise BadInput(f"{out} is a folder: give --out a file name such as {out / 'data.jsonl'}")
+    curated = curate_new_samples(run)
     store = run.store()
-    rows, left_out = select(store.rows(), decisions_by_sample(store.reviews()), reviewer_kept)
+    options = SelectOptions(decisions_by_sample(store.reviews()), reviewer_kept, include_flagged)
     try:
-        done = export(rows, out, fmt, name, base_model, system_prompt, run)
+        done = export(store.rows(), out, fmt, name, base_model, system_prompt, run, options)
     except NothingToExport as err:
-        left = f" ({describe(left_out)})" if left_out else ""
-        raise BadInput(f"nothing to export as {fmt}: {err}{left}") from None
+        raise BadInput(f"nothing to export as {fmt}: {err}") from None
     except MissingExtra as err:
         raise click.ClickException(str(err)) from None
     except json.JSONDecodeError as err:
         raise click.ClickException(f"cannot export to {out}: {err}") from None
-    for note in [*done.notes, describe(left_out)]:
-        if note:
-            click.echo(f"note: {note}", err=True)
+    if curated:
+        done.notes.insert(
+            0, f"curated the samples accepted since the last curation: {curated_note(curated)}"
+        )
+    for note in done.notes:
+        click.echo(f"note: {note}", err=True)
     return done
 
 

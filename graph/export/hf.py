@@ -13,6 +13,7 @@ column type for every type's kwargs), so the data can be re-verified with decif'
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -68,7 +69,7 @@ def type_figures(stats: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def card_header(name: str, count: int, stats: dict[str, Any]) -> dict[str, Any]:
+def card_header(name: str, count: int, stats: dict[str, Any], left_out: Counter) -> dict[str, Any]:
     config = stats.get("config", {})
     total, by_status = stats["total"], stats["by_status"]
     return {
@@ -88,17 +89,22 @@ def card_header(name: str, count: int, stats: dict[str, Any]) -> dict[str, Any]:
             "backend": config.get("backend"),
             "settings": config.get("settings", {}),
             "counts": {"rows": count, "samples": total, **by_status},
+            # accepted samples the export left out, by reason (graph/export/selection.py)
+            "left_out": dict(left_out.most_common()),
+            "curation": curation_settings(stats),
             "acceptance": round(by_status["accepted"] / total, 4) if total else None,
             "constraint_types": type_figures(stats),
         },
     }
 
 
-def card(name: str, count: int, stats: dict[str, Any], system: str | None) -> str:
+def card(
+    name: str, count: int, stats: dict[str, Any], system: str | None, left_out: Counter
+) -> str:
     """README.md: the YAML header the Hub reads, then the same facts for people."""
     import yaml  # PyYAML: the hf extra (langchain-core brings it too)
 
-    header = card_header(name, count, stats)
+    header = card_header(name, count, stats, left_out)
     made = header["decif"]
     rows = "\n".join(
         f"| `{t['type']}` | {t['checked_by'] or '-'} | {t['stated']} | {t['accepted']} | "
@@ -119,6 +125,8 @@ constraints and a response that passed every code check of them and every criter
 judge was asked about; rejected responses are not here.
 
 Counts: {counts}; acceptance {made["acceptance"]}. {system_note}
+
+{_left_out_text(made["left_out"])}
 
 Columns: `messages` (chat turns: [system], user, assistant), `instruction`, `response`,
 `constraints` (JSON `[{{"id", "kwargs"}}]`, IFEval's ids: re-check a response with
@@ -143,3 +151,24 @@ from datasets import load_dataset
 data = load_dataset("parquet", data_files="{name}/{DATA_DIR}/*.parquet")["train"]
 ```
 """
+
+
+def _left_out_text(left_out: dict[str, int]) -> str:
+    if not left_out:
+        return "No accepted sample was left out by curation."
+    reasons = ", ".join(f"{why} {count}" for why, count in left_out.items())
+    return (
+        f"Left out of these rows by curation (accepted samples, by reason): {reasons}. "
+        "`near_duplicate`: an earlier kept sample says nearly the same; "
+        "`contaminated:NAME`: it overlaps a prompt of evaluation set NAME."
+    )
+
+
+def curation_settings(stats: dict[str, Any]) -> dict[str, Any] | None:
+    """How the data was curated, for a card that may be published: the evaluation sets by
+    name, size and content digest, not by where they lie on this machine."""
+    settings = (stats.get("curation") or {}).get("settings")
+    if not settings:
+        return None
+    against = [{k: v for k, v in a.items() if k != "file"} for a in settings.get("against", [])]
+    return {**settings, "against": against}

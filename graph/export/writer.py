@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from graph.export.llamafactory import dataset_info_entry, training_config
 from graph.export.parquet import INSTALL, MissingExtra, have_pyarrow, write_parquet
 from graph.export.preference import dpo_records
 from graph.export.rlvr import rlvr_rows
+from graph.export.selection import SelectOptions, describe, select
 from graph.export.verl import grpo_script
 
 __all__ = ["Exported", "MissingExtra", "NothingToExport", "export"]
@@ -50,6 +52,7 @@ class Exported:
     files: list[Path]
     dataset: str | None = None  # its name in dataset_info.json, if registered
     notes: list[str] = field(default_factory=list)  # what was left out, and why
+    left_out: Counter = field(default_factory=Counter)  # accepted samples not taken, by reason
 
 
 def export(
@@ -60,22 +63,27 @@ def export(
     base_model: str = DEFAULT_BASE_MODEL,
     system_prompt: str | None = None,
     run_dir: Any = None,
+    options: SelectOptions | None = None,
 ) -> Exported:
     """Write format `fmt` at `out` with what it needs beside it (see the module doc).
 
     `name` is the dataset's name in dataset_info.json (default: OUT's stem); `run_dir`
-    is needed by `hf`, whose card describes the run."""
+    is needed by `hf`, whose card describes the run. Which samples are taken is
+    `graph.export.selection`'s decision, under `options`."""
     fmt = ALIASES.get(fmt, fmt)
     out = Path(out)
+    rows, left_out = select(rows, options)
     if fmt == "rlvr":
-        return export_rlvr(rows, out, base_model, system_prompt)
+        done = export_rlvr(rows, out, base_model, system_prompt, left_out)
+        done.left_out = left_out
+        return done
     name = name or out.stem
     info = read_dataset_info(out.parent)  # a broken one stops the export before any write
     records = RECORDS[fmt](rows, system_prompt)
     if not records:
-        raise NothingToExport(EMPTY[STAGES[fmt]])
+        raise NothingToExport(EMPTY[STAGES[fmt]] + _left_out_note(left_out))
     if fmt == "hf":
-        files = write_hf_folder(out, name, records, run_dir, system_prompt)
+        files = write_hf_folder(out, name, records, run_dir, system_prompt, left_out)
         file_name = f"{out.name}/{DATA_DIR}"
     else:
         files, file_name = [write_jsonl(out, records)], out.name
@@ -85,7 +93,11 @@ def export(
     stage = STAGES[fmt]
     config = out.parent / f"{out.stem}.{stage}.yaml"
     write_atomic(config, training_config(stage, name, out.parent, base_model, system_prompt))
-    return Exported(len(records), [*files, info_path, config], name)
+    return Exported(len(records), [*files, info_path, config], name, left_out=left_out)
+
+
+def _left_out_note(left_out: Counter) -> str:
+    return f" ({describe(left_out)})" if left_out else ""
 
 
 def read_dataset_info(folder: Path) -> dict:
@@ -100,7 +112,7 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 
 
 def write_hf_folder(
-    out: Path, name: str, records: list[dict], run_dir: Any, system: str | None
+    out: Path, name: str, records: list[dict], run_dir: Any, system: str | None, left_out: Counter
 ) -> list[Path]:
     from checkpoints.stats import run_stats
 
@@ -110,12 +122,12 @@ def write_hf_folder(
     data = out / DATA_FILE
     write_parquet(data, records)
     readme = out / "README.md"
-    write_atomic(readme, card(name, len(records), stats, system))
+    write_atomic(readme, card(name, len(records), stats, system, left_out))
     return [data, readme]
 
 
 def export_rlvr(
-    rows: Iterable[Row], out: Path, base_model: str, system_prompt: str | None
+    rows: Iterable[Row], out: Path, base_model: str, system_prompt: str | None, left_out: Counter
 ) -> Exported:
     """open-instruct's rows at OUT, verl's parquet and run script beside it. Without
     pyarrow the verl files are left out, with a note, rather than failing the export."""
@@ -128,7 +140,7 @@ def export_rlvr(
                 f"the {len(prompts.verl)} prompts all state decif-only constraint types, "
                 f"which open-instruct cannot check, and verl's parquet needs pyarrow: {INSTALL}"
             )
-        raise NothingToExport(reason)
+        raise NothingToExport(reason + _left_out_note(left_out))
     files, notes = [], []
     if prompts.open_instruct:
         files.append(write_jsonl(out, prompts.open_instruct))

@@ -11,6 +11,7 @@ from html import escape
 from typing import Any
 
 from graph.report.calibration import calibration_section
+from graph.report.diversity import dataset_sections
 from graph.report.format import or_dash, run_facts, share
 from graph.report.htmltable import table as _table
 from graph.report.phrasing import COLUMNS, phrasing_rows, phrasing_summary
@@ -217,6 +218,7 @@ def report_body(stats: dict[str, Any], graph_svg: str) -> str:
             ),
             wide=True,
         ),
+        dataset_sections(stats, _section, _table),
     ]
     card_html = "".join(
         f'<div class="card"><div class="value">{escape(str(v))}</div>'

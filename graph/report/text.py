@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.report.calibration import calibration_lines
+from graph.report.diversity import curation_text, diversity_text
 from graph.report.format import run_facts, share
 from graph.report.phrasing import phrasing_lines
 
@@ -63,7 +64,8 @@ def text_summary(stats: dict[str, Any]) -> str:
             f"{n['completion_tokens']:>11} {n['seconds']:>9.1f} {per_call:>7.2f}"
         )
     lines += _endpoint_lines(stats.get("endpoints", []))
-    return "\n".join(lines + calibration_lines(stats.get("calibration")))
+    lines += calibration_lines(stats.get("calibration"))
+    return "\n".join(lines + curation_text(stats) + diversity_text(stats))
 
 
 def _endpoint_lines(endpoints: list[dict[str, Any]]) -> list[str]:
