@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from curated_runs import BASE, EVAL_PROMPT, accepted_state, planted_run
 from fake_server import deterministic_reply, serving
-from fakes import ScriptedLLM, prompt_name
+from fakes import ScriptedLLM, prompt_name, with_answers
 from test_meta_graph import script as meta_script
 from test_runner import per_sample_script
 
@@ -33,11 +33,13 @@ def reply(body: dict) -> str:
     """The planted instruction, found consistent, answered and judged a pass."""
     user = body["messages"][-1]["content"]
     name = prompt_name(body["messages"])
-    if name == "make_instruction":
+    if name in ("make_instruction", "make_woven_instruction"):
+        # woven: the no-comma rule in the person's words, so no sentence of decif's is added
         situation = user.split("Their situation: ")[1].split("\n")[0]
-        return json.dumps({"instruction": PLANTED[situation]})
-    if name == "check_consistency":
-        return json.dumps({"conflict": False, "explanation": "consistent"})
+        return json.dumps({"instruction": f"{PLANTED[situation]} Use no commas."})
+    if name in ("check_consistency", "check_woven_consistency"):
+        consistent = {"conflict": False, "explanation": "consistent"}
+        return json.dumps(with_answers(consistent, body["messages"]))
     if name == "judge":
         count = int(user.split("For each of the ")[1].split(" ")[0])
         return json.dumps({"verdicts": ["YES"] * count})
@@ -92,10 +94,13 @@ def test_curation_flags_the_planted_samples_and_every_count_agrees(served_run, t
     assert summary.endswith("; left out: 2 near_duplicate, 1 contaminated:bench "
                             "(--include-flagged keeps what curation flagged)")  # fmt: skip
     rows = [json.loads(line) for line in (tmp_path / "sft.jsonl").read_text().splitlines()]
-    assert {r["messages"][0]["content"].split("\n")[0] for r in rows} == {
-        PLANTED["a tenant needs to warn the building"],
-        PLANTED["a cook plans a menu"],
-        PLANTED["a runner trains for a race"],
+    kept = (
+        "a tenant needs to warn the building",
+        "a cook plans a menu",
+        "a runner trains for a race",
+    )
+    assert {r["messages"][0]["content"] for r in rows} == {
+        f"{PLANTED[k]} Use no commas." for k in kept
     }
 
     hf = invoke("export", "--run", run_dir, "--format", "hf", "--out", tmp_path / "hub")
