@@ -19,8 +19,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from checkpoints.config import RunFileError
+from checkpoints.protocols import Run
 from checkpoints.reviews import REVIEW_COLUMNS, decode_review, save_review_sqlite
-from checkpoints.runs import Run
+from checkpoints.runs import PostgresRun, RunDir
 from checkpoints.store import SAMPLES_DB
 from checkpoints.tables import STATUSES, decode
 
@@ -233,7 +234,7 @@ class RunReader:
 class SqliteReader(RunReader):
     """A run directory: `samples.db` opened read-only per request."""
 
-    def __init__(self, run: Run):
+    def __init__(self, run: RunDir):
         super().__init__(run)
         self.path = run.path / SAMPLES_DB
 
@@ -269,8 +270,9 @@ class PostgresReader(RunReader):
     """A run in PostgreSQL: one connection, one statement at a time, opened again after
     the database went away (each failure is one RunFileError, the next request retries)."""
 
-    def __init__(self, run: Run):
+    def __init__(self, run: PostgresRun):
         super().__init__(run)
+        self.url = run.url
         self._lock = threading.Lock()
         self._store: Any = None
 
@@ -282,7 +284,7 @@ class PostgresReader(RunReader):
         with self._lock:
             try:
                 if self._store is None:
-                    self._store = PostgresStore(self.run.url)
+                    self._store = PostgresStore(self.url)
                 if action == "query":
                     sql, values = args
                     return self._store.conn.execute(sql.replace("?", "%s"), values).fetchall()
@@ -304,4 +306,7 @@ class PostgresReader(RunReader):
 
 
 def reader(run: Run) -> RunReader:
-    return PostgresReader(run) if run.shared else SqliteReader(run)
+    if isinstance(run, PostgresRun):
+        return PostgresReader(run)
+    assert isinstance(run, RunDir), run  # a run is one of the two
+    return SqliteReader(run)

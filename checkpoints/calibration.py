@@ -26,7 +26,7 @@ from itertools import combinations
 from typing import Any
 
 from checkpoints.criterion_kinds import criterion_kind
-from checkpoints.reviews import decisions_by_sample, human_verdict, reviews_sqlite
+from checkpoints.reviews import Judgement, decisions_by_sample, human_verdict, reviews_sqlite
 
 Z_95 = 1.959964  # the normal quantile of a two-sided 95% interval
 
@@ -61,7 +61,7 @@ def calibration(reviews: list[dict[str, Any]], statuses: dict[str, str]) -> dict
     }
 
 
-def _judgements(review: dict[str, Any]) -> Iterable[tuple[str, dict]]:
+def _judgements(review: dict[str, Any]) -> Iterable[tuple[str, Judgement]]:
     for judgement in review["criteria"]:
         yield criterion_kind(judgement["question"]), judgement
     for judgement in review["constraints"]:

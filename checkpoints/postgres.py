@@ -82,6 +82,13 @@ _REVIEW_UPSERT = (
 )
 
 
+def one(cursor: Any) -> dict[str, Any]:
+    """The row of a query that always returns one (an aggregate, a lookup by function)."""
+    row = cursor.fetchone()
+    assert row is not None
+    return row
+
+
 class PostgresStore:
     """The run's tables over one psycopg connection (autocommit; transactions where
     several statements must hold together)."""
@@ -97,10 +104,13 @@ class PostgresStore:
             # tables in use (even `if not exists`) locks them against the other workers'
             # writes - a deadlock when two started at once.
             self.conn.execute("select pg_advisory_xact_lock(7301)")
-            missing = self.conn.execute(
-                "select count(*) as n from unnest(%s::text[]) name where to_regclass(name) is null",
-                [SCHEMA_OBJECTS],
-            ).fetchone()["n"]
+            missing = one(
+                self.conn.execute(
+                    "select count(*) as n from unnest(%s::text[]) name "
+                    "where to_regclass(name) is null",
+                    [SCHEMA_OBJECTS],
+                )
+            )["n"]
             if missing:
                 self.conn.execute(SCHEMA)
             self._add_columns()
@@ -228,7 +238,7 @@ class PostgresStore:
         return meta_tree(ordered("domains"), ordered("requests"), ordered("scenarios"), calls)
 
     def has_table(self, name: str) -> bool:
-        row = self.conn.execute("select to_regclass(%s) as t", [name]).fetchone()
+        row = one(self.conn.execute("select to_regclass(%s) as t", [name]))
         return row["t"] is not None
 
     # -- the run's config, one JSON document
@@ -313,7 +323,9 @@ class PostgresStore:
 
     def progress(self) -> dict[str, int]:
         """The run's totals: samples queued, done, and open (not done)."""
-        row = self.conn.execute(
-            "select count(*) as total, count(*) filter (where done) as done from queue"
-        ).fetchone()
+        row = one(
+            self.conn.execute(
+                "select count(*) as total, count(*) filter (where done) as done from queue"
+            )
+        )
         return {"total": row["total"], "done": row["done"], "open": row["total"] - row["done"]}

@@ -152,20 +152,20 @@ class SampleStore:
         """The meta graph's result as the meta tables (replacing earlier ones)."""
         with self.db.conn:
             for name, rows in meta_rows(state).items():
-                self.db[name].drop(ignore=True)
+                table = self.db.table(name)
+                table.drop(ignore=True)
                 columns, pk = META_TABLES[name]
-                self.db[name].create(columns, pk=pk)
-                self.db[name].insert_all(rows)
+                table.create(columns, pk=pk)
+                table.insert_all(rows)
 
     def meta_overview(self) -> dict[str, Any] | None:
         """The meta stages' result as domain -> request -> scenarios, and the items the
         list parser dropped, per stage and reason; None before any meta run."""
         if not self.db["scenarios"].exists():
             return None
-        ordered = {"order_by": "position"}
         return meta_tree(
-            self.db["domains"].rows_where(**ordered),
-            self.db["requests"].rows_where(**ordered),
-            self.db["scenarios"].rows_where(**ordered),
+            self.db["domains"].rows_where(order_by="position"),
+            self.db["requests"].rows_where(order_by="position"),
+            self.db["scenarios"].rows_where(order_by="position"),
             self.db["meta_calls"].rows,
         )

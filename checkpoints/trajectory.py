@@ -4,14 +4,18 @@ wrote (LangGraph keeps every task's writes with the checkpoint it ran from)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
+# any compiled graph: the sample graph, or another over the same checkpoints
+Graph = CompiledStateGraph[Any, Any, Any, Any]
 
-def trajectory(graph: CompiledStateGraph, thread_id: str) -> list[dict[str, Any]]:
+
+def trajectory(graph: Graph, thread_id: str) -> list[dict[str, Any]]:
     """Steps in the order they ran: {step, node, update, error, llm, at}."""
-    config = {"configurable": {"thread_id": thread_id}}
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
     steps = []
     for snapshot in reversed(list(graph.get_state_history(config))):
         for task in snapshot.tasks:
@@ -21,7 +25,7 @@ def trajectory(graph: CompiledStateGraph, thread_id: str) -> list[dict[str, Any]
             calls = update.pop("llm_calls", [])
             steps.append(
                 {
-                    "step": snapshot.metadata.get("step", 0) + 1,
+                    "step": (snapshot.metadata or {}).get("step", 0) + 1,
                     "node": task.name,
                     "update": update,
                     "error": str(task.error) if task.error else None,
@@ -88,7 +92,7 @@ def describe(update: dict[str, Any], width: int = 300) -> list[str]:
     return lines
 
 
-def unrecorded_samples(graph: CompiledStateGraph, recorded: set[str]) -> list[dict[str, Any]]:
+def unrecorded_samples(graph: Graph, recorded: set[str]) -> list[dict[str, Any]]:
     """Sample rows for the threads of the checkpointer that the samples table lacks: a
     graph run through the Python API, or a sample in flight. Their status is their final
     one, or `failed`/`unfinished` while they have none."""
@@ -96,7 +100,8 @@ def unrecorded_samples(graph: CompiledStateGraph, recorded: set[str]) -> list[di
     from checkpoints.tables import decode, sample_row
 
     sql = "select distinct thread_id from checkpoints"
-    found = graph.checkpointer.conn.execute(sql).fetchall()  # SQLite tuples, psycopg dicts
+    saver = cast(Any, graph.checkpointer)  # SqliteSaver or PostgresSaver: both have `conn`
+    found = saver.conn.execute(sql).fetchall()  # SQLite tuples, psycopg dicts
     threads = [
         thread
         for thread in (row["thread_id"] if isinstance(row, dict) else row[0] for row in found)

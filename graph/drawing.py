@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from grandalf.graphs import Edge, Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
 from langchain_core.runnables.graph import Graph as LangGraphDrawing
@@ -310,7 +311,7 @@ class _Canvas:
                 zorder=2,
             )
         )
-        self.extent += list(path.vertices)
+        self.extent += np.asarray(path.vertices).tolist()
 
     def label(self, text: str, points: list[tuple[float, float]], colour: str) -> None:
         """Put an edge's label on the first free spot along its line, middle first."""

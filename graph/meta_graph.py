@@ -19,7 +19,9 @@ from graph.scenarios import make_scenario
 from nodes.context import MetaContext
 from nodes.lists import dedup_key
 from nodes.meta import SEED_DOMAINS, domain_batch, request_batch, scenario_batch
-from nodes.state import ItemBatch, MetaState
+from nodes.state import DomainTask, ItemBatch, MetaState, RequestTask, ScenarioTask
+
+MetaGraph = CompiledStateGraph[MetaState, MetaContext, MetaState, MetaState]
 
 
 def merge(
@@ -98,15 +100,16 @@ def fan_out_scenarios(state: MetaState) -> list[Send] | str:
     return sends or "merge_scenarios"
 
 
-def build_meta_graph(checkpointer: Checkpointer = None) -> CompiledStateGraph:
+def build_meta_graph(checkpointer: Checkpointer = None) -> MetaGraph:
     """Compile the meta graph; each run brings its client and sizes as its context:
     `graph.invoke({}, config, context=MetaContext(llm, settings))`."""
     builder = StateGraph(MetaState, context_schema=MetaContext)
-    builder.add_node("domain_batch", domain_batch)
+    # the fan-out tasks take their `Send` payload, not the state
+    builder.add_node("domain_batch", domain_batch, input_schema=DomainTask)
     builder.add_node("merge_domains", merge_domains)
-    builder.add_node("request_batch", request_batch)
+    builder.add_node("request_batch", request_batch, input_schema=RequestTask)
     builder.add_node("merge_requests", merge_requests)
-    builder.add_node("scenario_batch", scenario_batch)
+    builder.add_node("scenario_batch", scenario_batch, input_schema=ScenarioTask)
     builder.add_node("merge_scenarios", merge_scenarios)
 
     builder.add_conditional_edges(START, fan_out_domains, ["domain_batch"])

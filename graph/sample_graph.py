@@ -21,6 +21,8 @@ from nodes.judge import accept, judge, reject
 from nodes.persona import choose_persona
 from nodes.state import SampleState
 
+SampleGraph = CompiledStateGraph[SampleState, SampleContext, SampleState, SampleState]
+
 # Routers return edge labels; the path maps below turn them into nodes, and the labels
 # are what `decif graph` draws on the conditional edges.
 
@@ -63,7 +65,7 @@ def after_judge(state: SampleState, runtime: Runtime[SampleContext]) -> str:
     return "resample" if round_ < runtime.context.settings.max_attempts else "attempts used up"
 
 
-def build_sample_graph(checkpointer: Checkpointer = None) -> CompiledStateGraph:
+def build_sample_graph(checkpointer: Checkpointer = None) -> SampleGraph:
     """Compile the sample graph; each run brings its client and settings as its context:
     `graph.invoke(input, config, context=SampleContext(llm, settings))`."""
     builder = StateGraph(SampleState, context_schema=SampleContext)

@@ -9,13 +9,14 @@ import asyncio
 import sqlite3
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
 from checkpoints.tables import STATUSES
+from graph.sample_graph import SampleGraph
 from nodes.context import SampleContext
 from nodes.llm import LLM, BackendError
+from nodes.state import SampleState
 
 # Errors that mean the backend itself is gone: stop the run instead of failing samples.
 FATAL_ERRORS: tuple[type[BaseException], ...] = (BackendError, ConnectionError)
@@ -33,7 +34,7 @@ def size_node_pool(workers: int) -> None:
 
 
 async def advance(
-    graph: Any, thread_id: str, start: dict[str, str], context: SampleContext
+    graph: SampleGraph, thread_id: str, start: SampleState, context: SampleContext
 ) -> tuple[dict, str]:
     """Run one sample's thread to its end, with `context` (client and settings): from its
     last checkpoint when it has one (None input), else from `start`. Returns its final

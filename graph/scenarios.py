@@ -12,8 +12,10 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from graph.jsonl import jsonl_records
+from nodes.state import SampleState
 
 
 class ScenarioError(ValueError):
@@ -28,9 +30,11 @@ class Scenario:
     domain: str = ""
     personas: tuple[str, ...] = ()  # who might be asking, when the file says
 
-    def as_input(self) -> dict:
-        given = {"personas": list(self.personas)} if self.personas else {}
-        return {"domain": self.domain, "request": self.request, "scenario": self.scenario} | given
+    def as_input(self) -> SampleState:
+        start = SampleState(domain=self.domain, request=self.request, scenario=self.scenario)
+        if self.personas:
+            start["personas"] = list(self.personas)
+        return start
 
     def to_dict(self) -> dict[str, str]:
         """The scenario as a row (queue, samples): its personas travel in the graph's state."""
@@ -81,7 +85,7 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
 def _scenario(record: object, where: str) -> Scenario:
     if not isinstance(record, dict):
         raise ScenarioError(f"{where}: expected an object with 'request' and 'scenario'")
-    fields = {k: record.get(k) for k in ("domain", "request", "scenario")}
+    fields: dict[str, Any] = {k: record.get(k) for k in ("domain", "request", "scenario")}
     for key in ("request", "scenario"):
         if not isinstance(fields[key], str) or not fields[key].strip():
             raise ScenarioError(f"{where}: '{key}' must be a non-empty string")

@@ -4,7 +4,6 @@ samples afresh with its own seed."""
 
 from __future__ import annotations
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from nodes.context import SampleContext
@@ -12,9 +11,9 @@ from nodes.llm import ask_n
 from nodes.state import SampleState, next_round, sample_key
 
 
-def answer(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]) -> dict:
+def answer(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     llm, settings = runtime.context.llm, runtime.context.settings
-    sampling = settings.sampling("answer", sample_key(state, config), next_round(state))
+    sampling = settings.sampling("answer", sample_key(state), next_round(state))
     texts, calls = ask_n(
         llm, "answer", sampling, settings.candidates, "answer", instruction=state["instruction"]
     )

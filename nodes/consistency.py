@@ -10,7 +10,6 @@ question per woven constraint (`stating.fidelity_question`); a NO sends the samp
 
 from __future__ import annotations
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from nodes.constraints.stating import (
@@ -61,15 +60,13 @@ def refinements(state: SampleState) -> int:
     return sum(1 for c in state.get("consistency", []) if c["conflict"] and not unfaithful(c))
 
 
-def check_consistency(
-    state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]
-) -> dict:
+def check_consistency(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     llm, settings = runtime.context.llm, runtime.context.settings
     round_ = len(state.get("consistency", []))
     constraints, stated = state.get("constraints", []), state.get("stated", [])
     woven = [c for c, how in zip(constraints, stated, strict=True) if how["how"] == WOVEN]
     questions = [fidelity_question(c) for c in woven]
-    sampling = settings.sampling("check_consistency", sample_key(state, config), round_)
+    sampling = settings.sampling("check_consistency", sample_key(state), round_)
     prompt, values = "check_consistency", {"instruction": state["instruction"]}
     if questions:
         prompt = "check_woven_consistency"
@@ -104,9 +101,7 @@ def check_consistency(
     return update | {"consistency": [check], "unresolved_conflict": unresolved}
 
 
-def restate_unfaithful(
-    state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]
-) -> dict:
+def restate_unfaithful(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     """Append a statement for each woven constraint the fidelity question said NO to: the
     text may state it some other way, but what is checked is now stated exactly."""
     settings = runtime.context.settings
@@ -117,14 +112,14 @@ def restate_unfaithful(
         to_append(c, LLM_SAID_NO) if c["id"] in no and how["how"] == WOVEN else how
         for c, how in zip(constraints, state["stated"], strict=True)
     ]
-    rng = settings.rng(f"{sample_key(state, config)}/restate/{last['round']}")
+    rng = settings.rng(f"{sample_key(state)}/restate/{last['round']}")
     instruction, constraints, stated = append_pending(
         state["instruction"], constraints, stated, rng
     )
     return {"instruction": instruction, "constraints": constraints, "stated": stated}
 
 
-def refine(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]) -> dict:
+def refine(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     """Rewrite the instruction without the conflict. An appended statement the rewrite no
     longer holds word for word is no longer checked: it moves to `dropped_constraints`, so
     the sample records what it lost. A woven constraint whose values the rewrite lost is
@@ -133,7 +128,7 @@ def refine(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleCo
     last = state["consistency"][-1]
     constraints = state.get("constraints", [])
     appended = [s for s in state.get("stated", []) if s["how"] != WOVEN]
-    sampling = settings.sampling("refine", sample_key(state, config), last["round"])
+    sampling = settings.sampling("refine", sample_key(state), last["round"])
     data, completion = ask_json(
         llm,
         "refine",
@@ -143,7 +138,7 @@ def refine(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleCo
         explanation=last["explanation"] or "two requirements contradict each other",
         requirements="\n".join(f"- {s['text']}" for s in appended) or "(none)",
     )
-    update = {"llm_calls": completion.records("refine")}
+    update: dict = {"llm_calls": completion.records("refine")}
     written = instruction_update(data, completion.text, "refine")
     if "instruction" not in written:
         return update | written
@@ -151,7 +146,7 @@ def refine(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleCo
     if problem:
         return update | failed(f"refine_{problem}", written["instruction"])
     kept, stated, dropped = restate(written["instruction"], constraints, state.get("stated", []))
-    rng = settings.rng(f"{sample_key(state, config)}/{LOST_IN_REFINE}/{last['round']}")
+    rng = settings.rng(f"{sample_key(state)}/{LOST_IN_REFINE}/{last['round']}")
     instruction, kept, stated = append_pending(written["instruction"], kept, stated, rng)
     update |= {"instruction": instruction, "constraints": kept, "stated": stated}
     if dropped:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from nodes.constraints import Constraint
@@ -71,13 +70,13 @@ def checked_requirements(state: SampleState) -> list[str]:
     return [s["text"] for c, s in pairs if s["how"] == WOVEN and kind(c).verifiable]
 
 
-def decompose(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]) -> dict:
+def decompose(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     """The criteria the judge answers: a fixed question for each constraint only language
     can check, then the model's questions about the instruction less the sentences code
     checks (code decides those; the judge is not asked to count words or commas)."""
     llm, settings = runtime.context.llm, runtime.context.settings
     constraints = state.get("constraints", [])
-    sampling = settings.sampling("decompose", sample_key(state, config)).capped(
+    sampling = settings.sampling("decompose", sample_key(state)).capped(
         16 + TOKENS_PER_CRITERION * settings.max_criteria
     )
     values = {

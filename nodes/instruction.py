@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from nodes.constraints import Constraint, DrawContext, draw_constraints
@@ -91,11 +90,9 @@ def requirements(drawn: list[Constraint], with_values: bool) -> str:
     return "\n".join(lines) or "(none yet)"
 
 
-def make_instruction(
-    state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]
-) -> dict:
+def make_instruction(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     llm, settings = runtime.context.llm, runtime.context.settings
-    key = sample_key(state, config)
+    key = sample_key(state)
     request, scenario = state["request"], state["scenario"]
     drawn = []
     rng = settings.rng(key)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from nodes.constraints import Constraint, check
@@ -73,23 +72,23 @@ def judged_checks(
     question (decompose put those questions among the criteria)."""
     verdict = dict(zip(criteria, verdicts, strict=True))
     return [
-        Check(id=c["id"], by="judge", passed=verdict.get(kind(c).question(c["kwargs"])) == "YES")
+        Check(id=c["id"], by="judge", passed=verdict.get(ask(c["kwargs"])) == "YES")
         for c in constraints
-        if not kind(c).verifiable
+        if (ask := kind(c).question) is not None  # a type has a question or a checker
     ]
 
 
-def judge(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]) -> dict:
+def judge(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     """Verify every candidate response of this round; the first that passes becomes the
     sample's response. With several candidates their judgements run side by side."""
     if state.get("status"):  # a parallel branch already failed the sample
         return {}
-    round_ = next_round(state)
+    round_, key = next_round(state), sample_key(state)
     candidates = state.get("responses") or [state["response"]]
 
     def one(candidate: int | None) -> tuple[Attempt, list[dict]]:
         response = candidates[candidate or 0]
-        return verify(state, config, response, round_, candidate, runtime.context)
+        return verify(state, key, response, round_, candidate, runtime.context)
 
     if len(candidates) == 1:
         results = [one(None)]
@@ -106,14 +105,14 @@ def judge(state: SampleState, config: RunnableConfig, runtime: Runtime[SampleCon
 
 def verify(
     state: SampleState,
-    config: RunnableConfig,
+    key: str,
     response: str,
     round_: int,
     candidate: int | None,
     context: SampleContext,
 ) -> tuple[Attempt, list[dict]]:
-    """One response (candidate number `candidate` of several, or the only one): code
-    checks first; the judge only when they all pass."""
+    """One response (candidate number `candidate` of several, or the only one) of the
+    sample `key`: code checks first; the judge only when they all pass."""
     criteria = state["criteria"]
     constraints = state.get("constraints", [])
     attempt = Attempt(
@@ -128,7 +127,7 @@ def verify(
     failing = [c["id"] for c in attempt["checks"] if not c["passed"]]
     if failing:
         return attempt | {"reason": f"check_failed:{failing[0]}"}, []
-    sampling = context.settings.sampling("judge", sample_key(state, config), *call)
+    sampling = context.settings.sampling("judge", key, *call)
     sampling = sampling.capped(24 + TOKENS_PER_VERDICT * len(criteria))
     data, completion = ask_json(
         context.llm,

@@ -1,5 +1,6 @@
 """Stages 1-3, the meta-information layers: domains, then requests per domain, then
-scenarios per request. Each node is one LLM call on one fan-out task (a LangGraph `Send`);
+scenarios per request. Each node is one LLM call on one fan-out task (a LangGraph `Send`,
+whose payload is the state the node gets);
 the graph's merge steps deduplicate across tasks."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from langgraph.runtime import Runtime
 from nodes.context import MetaContext
 from nodes.lists import ask_items, at_most_words, scenario_rule
 from nodes.llm import Sampling
-from nodes.state import MetaSettings
+from nodes.state import DomainTask, MetaSettings, RequestTask, ScenarioTask
 
 # One-line item shapes for the grammar (where the backend has one); repetition bounds stay
 # at or under 128, the most xgrammar (vLLM) compiles.
@@ -46,10 +47,10 @@ def _sampling(settings: MetaSettings, stage: str, key: object, count: int) -> Sa
     return capped.with_seed(settings.seed, "meta", stage, key)
 
 
-def domain_batch(task: dict, runtime: Runtime[MetaContext]) -> dict:
+def domain_batch(state: DomainTask, runtime: Runtime[MetaContext]) -> dict:
     """One of many independent prompts, each showing the seeds freshly shuffled."""
     llm, settings = runtime.context.llm, runtime.context.settings
-    iteration = task["iteration"]
+    iteration = state["iteration"]
     seeds = list(SEED_DOMAINS)
     random.Random(f"{settings.seed}/domains/{iteration}").shuffle(seeds)
     batch, completion = ask_items(
@@ -66,9 +67,9 @@ def domain_batch(task: dict, runtime: Runtime[MetaContext]) -> dict:
     return {"domain_batches": [batch], "llm_calls": completion.records("domains")}
 
 
-def request_batch(task: dict, runtime: Runtime[MetaContext]) -> dict:
+def request_batch(state: RequestTask, runtime: Runtime[MetaContext]) -> dict:
     llm, settings = runtime.context.llm, runtime.context.settings
-    domain = task["domain"]
+    domain = state["domain"]
     batch, completion = ask_items(
         llm,
         "meta_requests",
@@ -84,9 +85,9 @@ def request_batch(task: dict, runtime: Runtime[MetaContext]) -> dict:
     return {"request_batches": [batch], "llm_calls": completion.records("requests")}
 
 
-def scenario_batch(task: dict, runtime: Runtime[MetaContext]) -> dict:
+def scenario_batch(state: ScenarioTask, runtime: Runtime[MetaContext]) -> dict:
     llm, settings = runtime.context.llm, runtime.context.settings
-    domain, request = task["domain"], task["request"]
+    domain, request = state["domain"], state["request"]
     batch, completion = ask_items(
         llm,
         "meta_scenarios",

@@ -8,7 +8,6 @@ only the scenarios a run draws get them and the step is checkpointed with the re
 
 from __future__ import annotations
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from nodes.context import SampleContext
@@ -33,12 +32,10 @@ def personas_schema(count: int) -> dict:
     }
 
 
-def choose_persona(
-    state: SampleState, config: RunnableConfig, runtime: Runtime[SampleContext]
-) -> dict:
+def choose_persona(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     """The scenario's personas (written now when it has none) and the one drawn."""
     llm, settings = runtime.context.llm, runtime.context.settings
-    key = sample_key(state, config)
+    key = sample_key(state)
     personas = [p.strip() for p in state.get("personas", []) if p.strip()]
     update: dict = {}
     if not personas:

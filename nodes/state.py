@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from operator import add
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
-from nodes.constraints import Constraint, ConstraintType, lookup, pool
+from nodes.constraints import Constraint, ConstraintType, known, pool
 from nodes.constraints.stating import Stated
 from nodes.llm import Sampling
 
@@ -136,7 +136,7 @@ class SampleSettings:
     def pool(self) -> list[ConstraintType]:
         """The constraint types a sample draws from."""
         if self.types:
-            return [lookup(t) for t in self.types]
+            return [known(t) for t in self.types]
         return pool(CATALOGUES[self.catalogue])
 
     def rng(self, sample_key: str) -> random.Random:
@@ -171,10 +171,26 @@ def next_round(state: SampleState) -> int:
     return attempts[-1]["attempt"] + 1 if attempts else 1
 
 
-def sample_key(state: SampleState, config: dict | None) -> str:
-    """The sample's stable identity for seeding: its thread id, else its content."""
-    thread_id = ((config or {}).get("configurable") or {}).get("thread_id")
+def sample_key(state: SampleState) -> str:
+    """The sample's stable identity for seeding: its thread id (from the config of the
+    graph run this node is part of), else its content."""
+    from langgraph.config import get_config  # here: LangGraph is slow to import
+
+    thread_id = get_config().get("configurable", {}).get("thread_id")
     return str(thread_id) if thread_id else f"{state.get('request')}\n{state.get('scenario')}"
+
+
+class DomainTask(TypedDict):
+    iteration: int  # which of the stage's prompts
+
+
+class RequestTask(TypedDict):
+    domain: str
+
+
+class ScenarioTask(TypedDict):
+    domain: str
+    request: str
 
 
 class ItemBatch(TypedDict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 import pytest
 
 README = Path(__file__).parent.parent / "README.md"
@@ -28,3 +29,78 @@ def test_readme_test_command_is_what_ci_runs():
     )
     ci = (README.parent / ".ci" / "run").read_text()
     assert command and command.group(1) in ci
+
+
+def synopsis() -> tuple[dict[str, str], dict[str, str]]:
+    """The README's command synopsis: the text of each command (`decif inspect`'s three
+    forms joined), and of each option group (`meta sizes:`, `vllm:` ...)."""
+    block = README.read_text().split("## The command line\n\n```\n", 1)[1].split("```", 1)[0]
+    commands: dict[str, str] = {}
+    groups: dict[str, str] = {}
+    current: tuple[dict[str, str], str] | None = None
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith("decif "):
+            name = line.split()[1]
+            current = (commands, name)
+            line = line.split(None, 2)[2] if len(line.split()) > 2 else ""
+        elif re.match(r"\s*[a-z ]+:\s", line):
+            name, line = line.split(":", 1)
+            current = (groups, name.strip())
+        assert current is not None, line
+        table, name = current
+        table[name] = f"{table.get(name, '')} {line}"
+    return commands, groups
+
+
+def written_options(text: str) -> set[str]:
+    return set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", text))
+
+
+def test_the_synopsis_is_every_command_with_exactly_its_options():
+    from graph.cli import cli
+    from nodes.llm import backends
+
+    commands, groups = synopsis()
+    assert set(commands) == set(cli.commands)
+    references = {f"[{name}]": name for name in ("meta sizes", "sample options")}
+    # backend options: the common ones and each registered backend's own
+    assert set(groups) >= {"meta sizes", "sample options", "backend options"}
+    for name, backend in backends().items():
+        declared = {option.opts[0] for option in backend.options}
+        assert written_options(groups.get(name, "")) == declared, name
+    everything = {name: written_options(text) for name, text in groups.items()}
+    backend_options = everything["backend options"].union(
+        *(everything.get(name, set()) for name in backends())
+    )
+    for name, command in cli.commands.items():
+        text = commands[name]
+        written = written_options(text)
+        for reference, group in references.items():
+            if reference in text:
+                written |= everything[group]
+        if "[backend options]" in text:
+            written |= backend_options
+        real = {o for p in command.params for o in p.opts + p.secondary_opts if o.startswith("--")}
+        real -= {f"--no-{o[2:]}" for o in real}  # a flag's --no- form: one of the two is written
+        written = {o if o in real else f"--{o[5:]}" for o in written}
+        assert written == real, name
+
+
+def test_the_synopsis_lists_every_choice_as_the_command_line_takes_it():
+    from graph.cli import cli
+
+    commands, groups = synopsis()
+    generating = [cli.commands[name] for name in ("pipeline", "run")]  # every group's options
+    texts = [(text, [cli.commands[name]]) for name, text in commands.items()]
+    texts += [(text, generating) for text in groups.values()]
+    seen = set()
+    for text, where in texts:
+        for option, listed in re.findall(r"(--[a-z-]+) ([a-z0-9]+(?:\|[a-z0-9]+)+)", text):
+            for command in where:
+                for param in (p for p in command.params if option in p.opts):
+                    metavar = param.type.get_metavar(param, click.Context(command))
+                    assert listed.split("|") == metavar.strip("[]").split("|"), option
+            seen.add(option)
+    assert seen >= {"--backend", "--mode", "--catalogue", "--status", "--format", "--graph"}

@@ -116,7 +116,7 @@ progress_option = click.option(
 
 def constraint_types(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple:
     """--constraint-types: known type ids or names, as ids."""
-    from nodes.constraints import lookup
+    from nodes.constraints import known, lookup
 
     names = [n.strip() for n in (value or "").split(",") if n.strip()]
     unknown = [n for n in names if lookup(n) is None]
@@ -124,7 +124,7 @@ def constraint_types(ctx: click.Context, param: click.Parameter, value: str | No
         raise click.BadParameter(
             f"unknown constraint type {', '.join(unknown)}; see decif constraints"
         )
-    return tuple(dict.fromkeys(lookup(n).id for n in names))
+    return tuple(dict.fromkeys(known(n).id for n in names))
 
 
 sample_options = stack(

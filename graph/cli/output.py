@@ -14,7 +14,7 @@ from checkpoints.protocols import Run
 from graph.cli.common import BadInput, require_run
 from graph.cli.options import base_model_option, run_dir_option
 from graph.export import DATASET_INFO, FORMATS
-from graph.export.selection import REVIEWER_KEPT
+from graph.export.selection import REVIEWER_KEPT, ReviewerKept
 
 if TYPE_CHECKING:  # imported where used: matplotlib is slow to import
     from graph.drawing import Format
@@ -71,7 +71,7 @@ def export_command(
     name: str | None,
     base_model: str,
     system_prompt: str | None,
-    reviewer_kept: str,
+    reviewer_kept: ReviewerKept,
     include_flagged: bool,
 ) -> None:
     """Export accepted samples for training: SFT, DPO, RL or a Hugging Face dataset.
@@ -124,7 +124,7 @@ def run_export(
     name: str | None,
     base_model: str,
     system_prompt,
-    reviewer_kept: str = "leave-out",
+    reviewer_kept: ReviewerKept = "leave-out",
     include_flagged: bool = False,
 ):
     """The export, with every way it can fail as one line: exit 2 for what the user can

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 SHAREGPT_TAGS = {
     "role_tag": "role",
@@ -75,7 +76,7 @@ def dataset_info_entry(fmt: str, file_name: str, system: bool) -> dict:
             "file_name": file_name,
             "columns": columns | ({"system": "system"} if system else {}),
         }
-    entry = {
+    entry: dict[str, Any] = {
         "file_name": file_name,
         "formatting": "sharegpt",
         "columns": {"messages": "messages"},

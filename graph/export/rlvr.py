@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from graph.export.chat import Row, accepted, prompt_turns
-from nodes.constraints import lookup
+from nodes.constraints import known, lookup
 
 DATASET = "ifeval"  # open-instruct's verifier name for IFEval-style constraints
 DATA_SOURCE = "decif"
@@ -50,7 +50,7 @@ def ground_truth(constraints: list[dict]) -> str:
 
 
 def open_instruct_knows(constraints: list[dict]) -> bool:
-    return all(lookup(c["id"]).source in OPEN_INSTRUCT_SOURCES for c in constraints)
+    return all(known(c["id"]).source in OPEN_INSTRUCT_SOURCES for c in constraints)
 
 
 @dataclass

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 STATUS_COLOURS = {"accepted": "#3b8c5a", "rejected": "#c9873a", "failed": "#b8474b"}
 PROMPT_COLOUR, COMPLETION_COLOUR, TIME_COLOUR = "#7c93c3", "#2f3e5c", "#8a6fb0"
@@ -48,7 +49,7 @@ def outcome_plot(figure: Figure, by_reason: list[dict]) -> None:
     )
     axes.bar_label(bars, padding=3, fontsize=9)
     axes.set_xlabel("samples", fontsize=9)
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    cast(MaxNLocator, axes.xaxis.get_major_locator()).set_params(integer=True)
     _tidy(axes)
 
 

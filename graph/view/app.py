@@ -72,7 +72,7 @@ class Viewer:
                 from graph.cli.output import build_graph
                 from graph.drawing import draw
 
-                self._graph_svg = draw(build_graph("sample"), "svg")
+                self._graph_svg = str(draw(build_graph("sample"), "svg"))
             return self._graph_svg
 
 

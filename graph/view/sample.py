@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, cast
 
 from checkpoints.reviews import Judgement, ReviewError, review_row
 from nodes.constraints.base import REGISTRY
@@ -98,7 +98,7 @@ def review_from_form(row: dict[str, Any], form: dict[str, str]) -> dict[str, Any
             mark = form.get(f"{kind}-{item['index']}", "")
             if mark in ("right", "wrong"):
                 judgement = {k: v for k, v in item.items() if k != "index"}
-                found.append(Judgement(**judgement, right=mark == "right"))
+                found.append(cast(Judgement, {**judgement, "right": mark == "right"}))
         return found
 
     return review_row(

@@ -36,13 +36,14 @@ from nodes.constraints import (  # noqa: F401 - each module registers its types
     wordplay,
 )
 from nodes.constraints.base import (
-    ALIASES,
     REGISTRY,
     Constraint,
     ConstraintType,
     DrawContext,
     Kwargs,
     clean_kwargs,
+    known,
+    lookup,
 )
 from nodes.constraints.draw import COUNT_WEIGHTS, conflict, draw_constraints, pool
 
@@ -55,16 +56,12 @@ __all__ = [
     "check",
     "conflict",
     "draw_constraints",
+    "known",
     "lookup",
     "pool",
     "statements",
     "templates",
 ]
-
-
-def lookup(instruction_id: str) -> ConstraintType | None:
-    """The type with this id (IFEval / open-instruct / decif) or decif short name."""
-    return REGISTRY.get(instruction_id) or REGISTRY.get(ALIASES.get(instruction_id, ""))
 
 
 def check(instruction_id: str, kwargs: Kwargs | None, response: str) -> bool | None:

@@ -102,6 +102,19 @@ def register(*types: ConstraintType) -> None:
         ALIASES[kind.name] = kind.id
 
 
+def lookup(instruction_id: str) -> ConstraintType | None:
+    """The type with this id (IFEval / open-instruct / decif) or decif short name."""
+    return REGISTRY.get(instruction_id) or REGISTRY.get(ALIASES.get(instruction_id, ""))
+
+
+def known(instruction_id: str) -> ConstraintType:
+    """`lookup` of a type that must exist (a drawn, stated or checked-for-known one)."""
+    found = lookup(instruction_id)
+    if found is None:
+        raise KeyError(f"unknown constraint type {instruction_id!r}")
+    return found
+
+
 def clean_kwargs(kwargs: Kwargs | None) -> Kwargs:
     """kwargs without the None values that IFEval-style datasets pad every row with."""
     return {k: v for k, v in (kwargs or {}).items() if v is not None}

@@ -22,7 +22,7 @@ import random
 import re
 from typing import Literal, TypedDict
 
-from nodes.constraints.base import REGISTRY, Constraint, ConstraintType
+from nodes.constraints.base import Constraint, ConstraintType, known
 from nodes.constraints.phrasing import RELATION_KEYS, Style
 from nodes.constraints.values import Value
 
@@ -56,7 +56,7 @@ class Stated(TypedDict):
 
 
 def kind(constraint: Constraint) -> ConstraintType:
-    return REGISTRY[constraint["id"]]
+    return known(constraint["id"])
 
 
 def sentence(constraint: Constraint) -> str:
@@ -126,8 +126,8 @@ def append(
         joined = " ".join(lines)
         text = f"{joined}\n\n{text}" if placement == "before" else f"{text}\n\n{joined}"
     for i, (constraint, why) in enumerate(items):
-        if why is not None and kind(constraint).bind is not None:
-            bound = kind(constraint).bind(constraint["kwargs"], text)  # type: ignore[misc]
+        if why is not None and (bind := kind(constraint).bind) is not None:
+            bound = bind(constraint["kwargs"], text)
             constraint = Constraint(id=constraint["id"], kwargs=bound)
             style = rng.choice(SENTENCE_STYLES)
             line = _render(constraint, style, None)
@@ -175,7 +175,7 @@ def restate(
     statement is there."""
     text = _normal(instruction)
     kept: list[tuple[Constraint, Stated]] = []
-    dropped = []
+    dropped: list[Constraint] = []
     for constraint, how in zip(constraints, stated, strict=True):
         if how["how"] == WOVEN:
             if missing_values(instruction, constraint):
@@ -235,7 +235,7 @@ def without_checked(instruction: str, constraints: list[Constraint], stated: lis
 
 def judge_questions(constraints: list[Constraint]) -> list[str]:
     """The judge's yes/no question for every constraint only language can check."""
-    return [kind(c).question(c["kwargs"]) for c in constraints if kind(c).question]
+    return [ask(c["kwargs"]) for c in constraints if (ask := kind(c).question)]
 
 
 def fidelity_question(constraint: Constraint) -> str:

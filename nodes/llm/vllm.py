@@ -57,7 +57,8 @@ class VLLMLLM(LLM):
             from langchain_community.llms import VLLM
         except ImportError as err:
             raise BackendError("the vllm backend needs vLLM: pip install 'decif[vllm]'") from err
-        options = {"max_model_len": max_model_len, "enforce_eager": enforce_eager or None}
+        options: dict[str, Any] = {"max_model_len": max_model_len}
+        options["enforce_eager"] = enforce_eager or None
         options["gpu_memory_utilization"] = gpu_memory_utilization
         engine_args |= {k: v for k, v in options.items() if v is not None}
         # Without this a small model can loop on JSON whitespace until max_tokens (seen on
