@@ -83,16 +83,21 @@ def pool_of(running: list[Server], **options) -> Iterator[PooledLLM]:
         pool.close()
 
 
-def hammer(pool: PooledLLM, threads: int, seconds: float) -> list[Completion]:
-    """`threads` callers, each sending one request after another for `seconds`; every
+def hammer(pool: PooledLLM, threads: int, requests: int) -> list[Completion]:
+    """`threads` callers, each sending one request after another, `requests` in all (a
+    count, not a time: a busy machine takes longer, the pool sees the same); every
     completion. A caller's exception fails the test."""
     done: list[Completion] = []
     errors: list[BaseException] = []
-    deadline = time.monotonic() + seconds
+    left = iter(range(requests))
+    lock = threading.Lock()
 
     def caller() -> None:
         try:
-            while time.monotonic() < deadline:
+            while True:
+                with lock:
+                    if next(left, None) is None:
+                        return
                 done.append(pool.complete(MESSAGES, Sampling()))
         except BaseException as err:
             errors.append(err)
@@ -106,8 +111,40 @@ def hammer(pool: PooledLLM, threads: int, seconds: float) -> list[Completion]:
     return done
 
 
+def hammer_until(pool: PooledLLM, threads: int, enough: Callable[[], bool]) -> list[Completion]:
+    """`threads` callers sending one request after another until `enough()`; the
+    completions that came back by then (a caller whose request is held stays out)."""
+    done: list[Completion] = []
+    errors: list[BaseException] = []
+
+    def caller() -> None:
+        try:
+            while not enough():
+                done.append(pool.complete(MESSAGES, Sampling()))
+        except BaseException as err:
+            errors.append(err)
+
+    workers = [threading.Thread(target=caller, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    assert wait_until(enough, seconds=60)
+    assert not errors, errors[0]
+    return list(done)
+
+
 def served_by(completions: list[Completion]) -> Counter:
     return Counter(c.endpoint for c in completions)
+
+
+class Held:
+    """A reply held until the test lets it go: requests stay in flight as long as needed."""
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+
+    def __call__(self, body: dict) -> str:
+        self.go.wait()
+        return "A reply."
 
 
 def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
@@ -147,23 +184,32 @@ def test_every_endpoint_must_serve_the_model():
 
 
 def test_equal_endpoints_share_the_requests():
-    with servers(ok, ok, ok, latency_s=0.03) as running, pool_of(running) as pool:
-        counts = served_by(hammer(pool, threads=9, seconds=1.0))
-    total = sum(counts.values())
-    assert set(counts) == {s.url for s in running}
-    assert all(0.2 < n / total < 0.47 for n in counts.values()), counts
+    """Nine requests held in flight at once on three equal endpoints: three on each."""
+    held = Held()
+    with servers(held, held, held) as running, pool_of(running) as pool:
+        callers = [
+            threading.Thread(target=pool.complete, args=(MESSAGES, Sampling())) for _ in range(9)
+        ]
+        for caller in callers:
+            caller.start()
+        assert wait_until(lambda: sum(e.in_flight for e in pool.endpoints) == 9, seconds=60)
+        in_flight = [e.in_flight for e in pool.endpoints]
+        held.go.set()
+        for caller in callers:
+            caller.join()
+        counts = Counter(r.prompt for s in running for r in s.fake.requests)
+        assert in_flight == [3, 3, 3]
+        assert [len(s.fake.requests) for s in running] == [3, 3, 3] and counts == {"answer": 9}
 
 
 def test_an_endpoint_holding_more_requests_in_flight_is_given_fewer():
-    """The slow endpoint keeps its requests longer, so it always has more in flight. (On
-    an idle machine the fast one takes 10x as many; a busy test machine slows the fast
-    server most, so the bound is loose.)"""
-    with (
-        servers(ok, latency_s=0.3) as [slow],
-        servers(ok, latency_s=0.02) as [fast],
-        pool_of([slow, fast]) as pool,
-    ):
-        counts = served_by(hammer(pool, threads=8, seconds=1.2))
+    """The slow endpoint keeps its requests (here: until the test lets them go), so it
+    always has more in flight; the fast one answers at once and takes the rest."""
+    held = Held()
+    with servers(held) as [slow], servers(ok) as [fast], pool_of([slow, fast]) as pool:
+        fast_ones = hammer_until(pool, threads=8, enough=lambda: len(fast.fake.requests) >= 40)
+        held.go.set()
+    counts = served_by(fast_ones) + Counter({slow.url: len(slow.fake.requests)})
     assert 0 < 2 * counts[slow.url] < counts[fast.url], counts
 
 
@@ -193,28 +239,49 @@ def test_a_failed_try_goes_to_another_endpoint_and_every_try_is_counted():
 
 def test_an_endpoint_that_dies_is_taken_out_probed_and_used_again_when_it_is_back():
     with servers(ok, ok, latency_s=0.01) as (a, b), pool_of([a, b]) as pool:
-        assert served_by(hammer(pool, threads=4, seconds=0.3)).keys() == {a.url, b.url}
+        assert served_by(hammer(pool, threads=4, requests=40)).keys() == {a.url, b.url}
 
         a.stop()  # its port now refuses connections
-        after_kill = hammer(pool, threads=4, seconds=0.5)  # no caller sees an error
+        after_kill = hammer(pool, threads=4, requests=40)  # no caller sees an error
         assert {c.endpoint for c in after_kill} == {b.url}
         failovers = [row for c in after_kill for row in c.tries if row["endpoint"] == a.url]
         assert failovers and all("ClientConnectorError" in r["retried"] for r in failovers)
         assert pool.status().startswith("endpoints 1/2 up")
 
         a.start()  # on the same port: the next probe finds it
-        assert wait_until(lambda: pool.status().startswith("endpoints 2/2 up"), seconds=5)
-        assert a.url in served_by(hammer(pool, threads=4, seconds=0.3))
+        # the probe's next try (1, 2, 4 ... s after the death) finds it
+        assert wait_until(lambda: pool.status().startswith("endpoints 2/2 up"), seconds=60)
+        assert a.url in served_by(hammer(pool, threads=4, requests=40))
+
+
+class Deadlines(threading.Condition):
+    """The pool's condition, keeping how long each of its waits may last, and when it
+    would end at the latest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts: list[float] = []
+        self.ends: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        assert timeout is not None, "a request never waits without a deadline"
+        self.timeouts.append(timeout)
+        self.ends.append(time.monotonic() + timeout)
+        return super().wait(timeout)
 
 
 def test_with_every_endpoint_down_a_request_fails_within_the_timeout():
+    """One deadline for the request, `timeout` after every endpoint was out: every wait
+    ends by it (a retry does not start another), then the request fails."""
     with servers(ok, ok) as (a, b), pool_of([a, b], timeout=2) as pool:
+        pool._lock = Deadlines()
         a.stop()
         b.stop()
-        start = time.monotonic()
         with pytest.raises(BackendError, match="none of the 2 endpoints came back within 2 s"):
             pool.complete(MESSAGES, Sampling())
-        assert time.monotonic() - start < 2 + 1.5
+        waits = pool._lock
+    assert waits.ends and max(waits.timeouts) <= 2, waits.timeouts
+    assert max(waits.ends) - min(waits.ends) < 0.5, waits.ends  # all to the one deadline
 
 
 def test_a_request_waits_for_an_endpoint_to_come_back():
@@ -301,14 +368,14 @@ class Station:
 def test_a_saturated_endpoint_is_given_fewer_requests_in_flight_and_recovers():
     narrow, wide = Station(capacity=2, service_s=0.05), Station(capacity=64, service_s=0.05)
     with servers(narrow, wide) as (a, b), pool_of([a, b], max_in_flight=24) as pool:
-        hammer(pool, threads=24, seconds=2.5)
+        hammer(pool, threads=24, requests=600)
         # AIMD saws between about 2 and 4 here on an idle machine, up to 8 on one with
         # both cores busy (the floor it measures is higher): far below the free server's
         saturated, free = (e.limit.allowed for e in pool.endpoints)
         assert saturated * 2 < free
 
         narrow.resize(64)  # the server got a bigger batch
-        hammer(pool, threads=24, seconds=2.5)
+        hammer(pool, threads=24, requests=1200)
         recovered = pool.endpoints[0].limit.allowed
         assert recovered >= max(8, saturated + 4)
 

@@ -73,6 +73,15 @@ def test_a_run_in_postgresql_has_the_samples_a_run_in_a_directory_has(postgres_r
     assert exports[0] == exports[1] and exports[0].count("\n") == 6
 
 
+def wait_until_lapsed(store, count: int) -> None:
+    """Until `count` leases have lapsed by the database's own clock (the one claims use)."""
+    lapsed = "select count(*) as n from queue where not done and lease_until < now()"
+    deadline = time.monotonic() + 60
+    while store.conn.execute(lapsed).fetchone()["n"] < count:
+        assert time.monotonic() < deadline, "the leases never lapsed"
+        time.sleep(0.05)
+
+
 def test_a_lease_keeps_other_workers_off_until_it_lapses(postgres_run):
     store = open_run(postgres_run).store()
     store.enqueue([{"position": i, **s.to_dict()} for i, s in enumerate(SCENARIOS)])
@@ -81,7 +90,8 @@ def test_a_lease_keeps_other_workers_off_until_it_lapses(postgres_run):
     assert [r["position"] for r in store.claim("b", 4, lease_s=1)] == [4, 5]
     assert store.claim("b", 4, lease_s=1) == []  # everything is leased
     assert store.renew("a", [first[0]["id"]], lease_s=30) == {first[0]["id"]}
-    time.sleep(1.2)  # a's other leases and all of b's lapse; a's renewed one holds
+    # a's other leases and all of b's lapse, by the database's clock; a's renewed one holds
+    wait_until_lapsed(store, 5)
     taken = {r["id"] for r in store.claim("c", 10, lease_s=30)}
     assert first[0]["id"] not in taken and len(taken) == 5
     # a worker that lost a sample to another cannot record it any more

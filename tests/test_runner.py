@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import sqlite3
 import subprocess
 import time
 from collections import Counter
+from contextlib import closing
 
 from conftest import NO_COMMAS, good_script
 from fakes import ScriptedLLM, kill_when, python_process, run_to_end
@@ -95,16 +97,17 @@ def test_an_exception_in_one_sample_is_recorded_and_retried_on_rerun(tmp_path):
     assert SampleStore(tmp_path).counts() == {"accepted": 6}
 
 
+# decompose answers only once the file `gate` exists
 PARALLEL_DRIVER = """
-import asyncio, time
+import asyncio, os, time
 from fakes import ScriptedLLM
 from conftest import NO_COMMAS, good_script
-from graph import SampleSettings
 from graph.runner import run_samples
 from graph.scenarios import make_scenario
 
 def slow_criteria(messages):
-    time.sleep({delay})
+    while not os.path.exists({gate!r}):
+        time.sleep(0.02)
     return '{{"questions": ["Is it a poem?", "Does it have four lines?"]}}'
 
 llm = ScriptedLLM(good_script(decompose=slow_criteria), log_path={log!r})
@@ -113,16 +116,37 @@ asyncio.run(run_samples({run!r}, llm, scenarios, NO_COMMAS, progress=False))
 """
 
 
+def saved_writes(run_dir, channel: str) -> int:
+    """Writes to `channel` in the run's checkpoints, read as another process would."""
+    path = run_dir / "checkpoints.db"
+    if not path.exists():
+        return 0
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        try:
+            return db.execute(
+                "select count(*) from writes where channel = ?", [channel]
+            ).fetchone()[0]
+        except sqlite3.OperationalError:  # the tables are not made yet
+            return 0
+
+
 def test_a_finished_parallel_branch_is_kept_when_its_sibling_is_killed(tmp_path):
     """answer finishes while decompose is still running; after the kill, only decompose
     (and what follows) runs again."""
-    run_dir, log = tmp_path / "run", tmp_path / "calls.jsonl"
+    run_dir, log, gate = tmp_path / "run", tmp_path / "calls.jsonl", tmp_path / "gate"
     driver = tmp_path / "driver.py"
-    driver.write_text(PARALLEL_DRIVER.format(delay=3.0, log=str(log), run=str(run_dir)))
-    # 0.5 s after answer finished, decompose is still sleeping
-    kill_when(python_process(driver), log, lambda text: '"answer"' in text, 0.5)
+    driver.write_text(PARALLEL_DRIVER.format(gate=str(gate), log=str(log), run=str(run_dir)))
+    process = python_process(driver)
+    # killed once answer's writes are saved, while decompose waits at its gate
+    deadline = time.monotonic() + 60
+    while not saved_writes(run_dir, "response"):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
     assert '"decompose"' not in log.read_text()
 
+    gate.touch()
     run_to_end(driver)
     prompts = [json.loads(line)["prompt"] for line in log.read_text().splitlines()]
     assert prompts.count("answer") == 1
