@@ -133,7 +133,7 @@ def stage_wise(model: str, count: int, max_tokens: int) -> tuple[float, int]:
 
     start = time.perf_counter()
     drawn = [
-        draw_constraints(run.rng(i.id), DrawContext(i.request, i.scenario), run.pool())
+        draw_constraints(run.rng(i.id), DrawContext(i.request, i.scenario), run.drawable_types())
         for i in items
     ]
     tasks = batch(

@@ -3,9 +3,9 @@
 The runner's async path uses LangGraph's own `SqliteSaver`, with its async methods run on
 one thread of its own: one thread hop per checkpoint operation. LangGraph's
 `AsyncSqliteSaver` goes through aiosqlite, which hops threads for every statement, cursor
-and commit (three to four per write): measured on this project's 2-core machine, 3.0 ms
-of CPU per LLM call for graph and checkpoints against 2.1 ms this way. One thread also
-keeps SQLite's writes in order, as aiosqlite's did.
+and commit (three to four per write), which costs a third more CPU per LLM call (figures in
+the README's "Performance"). One thread also keeps SQLite's writes in order, as
+aiosqlite's did.
 """
 
 from __future__ import annotations
@@ -52,13 +52,13 @@ def _one_thread_saver_class() -> type:
     class OneThreadSqliteSaver(SqliteSaver):
         """`SqliteSaver` whose async methods run the sync ones on a single thread."""
 
-        def __init__(self, conn: sqlite3.Connection, pool: ThreadPoolExecutor):
+        def __init__(self, conn: sqlite3.Connection, thread: ThreadPoolExecutor):
             super().__init__(conn)
-            self.pool = pool
+            self.thread = thread
 
         async def _run(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.pool, partial(call, *args, **kwargs))
+            return await loop.run_in_executor(self.thread, partial(call, *args, **kwargs))
 
         async def aget_tuple(self, config):
             return await self._run(self.get_tuple, config)
@@ -94,9 +94,9 @@ async def open_async_checkpointer(run_dir: str | Path) -> AsyncIterator[SqliteSa
     # using can crash the process (seen once as SIGSEGV on a full disk).
     with (
         closing(sqlite3.connect(path, check_same_thread=False)) as conn,
-        ThreadPoolExecutor(1, thread_name_prefix="checkpoints") as pool,
+        ThreadPoolExecutor(1, thread_name_prefix="checkpoints") as thread,
     ):
-        saver = _one_thread_saver_class()(conn, pool)
+        saver = _one_thread_saver_class()(conn, thread)
         await saver._run(conn.executescript, FAST_COMMITS)
         await saver._run(saver.setup)
         yield saver

@@ -22,7 +22,7 @@ from checkpoints.runs import as_run
 from checkpoints.saver import META_THREAD
 from graph.meta_graph import build_meta_graph
 from graph.sample_graph import build_sample_graph
-from graph.sample_thread import advance, size_node_pool, tally
+from graph.sample_thread import advance, size_node_threads, tally
 from graph.scenarios import Scenario, make_scenario
 from graph.worker import work
 from nodes.context import MetaContext, SampleContext
@@ -50,7 +50,7 @@ async def run_samples(
     store = run.store()
     finished = store.finished_ids()
     todo = [(i, s) for i, s in enumerate(scenarios) if s.id not in finished]
-    size_node_pool(2 * concurrency)  # a sample runs answer and decompose at once
+    size_node_threads(2 * concurrency)  # a sample runs answer and decompose at once
     semaphore = asyncio.Semaphore(concurrency)
     # Kept up to date here (a query per finished sample would be O(n^2)); retried samples
     # count once they finish again. Only these scenarios' samples: the bar counts them.
@@ -68,7 +68,7 @@ async def run_samples(
     async with run.async_checkpointer() as saver:
         graph, context = build_sample_graph(saver), SampleContext(llm, settings)
 
-        async def one(position: int, scenario: Scenario) -> None:
+        async def work_sample(position: int, scenario: Scenario) -> None:
             async with semaphore:
                 state, error = await advance(graph, scenario.id, scenario.as_input(), context)
                 row = store.record({"position": position, **scenario.to_dict()}, state, error)
@@ -77,7 +77,7 @@ async def run_samples(
                 bar.set_postfix_str(tally(counts, llm), refresh=False)
                 bar.update()
 
-        tasks = [asyncio.create_task(one(i, s)) for i, s in todo]
+        tasks = [asyncio.create_task(work_sample(i, s)) for i, s in todo]
         try:
             await asyncio.gather(*tasks)
         finally:
@@ -116,7 +116,7 @@ async def run_meta(
     lands in the run's domains, requests and scenarios tables. (In PostgreSQL one process
     runs it at a time: the others wait for it.)"""
     run = as_run(run)
-    size_node_pool(concurrency)
+    size_node_threads(concurrency)
     config: RunnableConfig = {"configurable": {"thread_id": META_THREAD}}
     bar = tqdm(disable=not progress, unit="call", desc="meta")
     async with run.async_checkpointer() as saver, run.exclusive("meta"):

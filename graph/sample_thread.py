@@ -25,7 +25,7 @@ FATAL_ERRORS: tuple[type[BaseException], ...] = (BackendError, ConnectionError)
 ENVIRONMENT_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
 
 
-def size_node_pool(workers: int) -> None:
+def size_node_threads(workers: int) -> None:
     """Bound how many sync nodes run at once: LangGraph's async path runs them in the
     loop's default executor. (Not LangGraph's `max_concurrency`: it also queues the
     checkpoint writes of finished tasks behind running ones, so a run killed mid-step

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from checkpoints.protocols import SharedRun
 from graph.sample_graph import build_sample_graph
-from graph.sample_thread import advance, size_node_pool, tally
+from graph.sample_thread import advance, size_node_threads, tally
 from graph.scenarios import Scenario
 from nodes.context import SampleContext
 from nodes.llm import LLM
@@ -46,7 +46,7 @@ async def work(
     """Work the run's queue with up to `concurrency` samples at once; return the run's
     counts by status once no sample is open (the other workers' included)."""
     store, me = run.store(), name or worker_name()
-    size_node_pool(2 * concurrency)  # a sample runs answer and decompose at once
+    size_node_threads(2 * concurrency)  # a sample runs answer and decompose at once
     held: dict[str, asyncio.Task] = {}
     totals = store.progress()
     bar = tqdm(
@@ -74,7 +74,7 @@ async def work(
     async with run.async_checkpointer() as saver:
         graph, context = build_sample_graph(saver), SampleContext(llm, settings)
 
-        async def one(row: dict[str, Any]) -> None:
+        async def work_claimed(row: dict[str, Any]) -> None:
             scenario = Scenario(row["id"], row["request"], row["scenario"], row["domain"])
             state, error = await advance(graph, scenario.id, scenario.as_input(), context)
             store.complete(me, {"position": row["position"], **scenario.to_dict()}, state, error)
@@ -84,7 +84,7 @@ async def work(
             while True:
                 free = concurrency - len(held)
                 for row in store.claim(me, free, lease_s) if free else []:
-                    held[row["id"]] = asyncio.create_task(one(row))
+                    held[row["id"]] = asyncio.create_task(work_claimed(row))
                 if not held:
                     if store.progress()["open"] == 0:
                         break

@@ -98,7 +98,7 @@ def make_instruction(state: SampleState, runtime: Runtime[SampleContext]) -> dic
     rng = settings.rng(key)
     if settings.mode != "wild":
         context = DrawContext(request=request, scenario=scenario)
-        drawn = draw_constraints(rng, context, settings.pool())
+        drawn = draw_constraints(rng, context, settings.drawable_types())
     values = {"request": request, "scenario": scenario, "voice": voice(state)}
     weave = bool(drawn) and settings.phrasing == "woven"
     if drawn:

@@ -86,15 +86,15 @@ def judge(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     round_, key = next_round(state), sample_key(state)
     candidates = state.get("responses") or [state["response"]]
 
-    def one(candidate: int | None) -> tuple[Attempt, list[dict]]:
+    def verify_candidate(candidate: int | None) -> tuple[Attempt, list[dict]]:
         response = candidates[candidate or 0]
         return verify(state, key, response, round_, candidate, runtime.context)
 
     if len(candidates) == 1:
-        results = [one(None)]
+        results = [verify_candidate(None)]
     else:
-        with ThreadPoolExecutor(len(candidates)) as pool:
-            results = list(pool.map(one, range(len(candidates))))
+        with ThreadPoolExecutor(len(candidates)) as threads:
+            results = list(threads.map(verify_candidate, range(len(candidates))))
     attempts = [attempt for attempt, _ in results]
     update: dict = {"attempts": attempts, "llm_calls": [r for _, rows in results for r in rows]}
     chosen = next((a["response"] for a in attempts if a["passed"]), None)

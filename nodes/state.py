@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from operator import add
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
-from nodes.constraints import Constraint, ConstraintType, known, pool
+from nodes.constraints import Constraint, ConstraintType, known, types_of
 from nodes.constraints.stating import Stated
 from nodes.llm import Sampling
 
@@ -133,11 +133,11 @@ class SampleSettings:
         )
         return base.with_seed(self.seed, sample_key, node, *call)
 
-    def pool(self) -> list[ConstraintType]:
+    def drawable_types(self) -> list[ConstraintType]:
         """The constraint types a sample draws from."""
         if self.types:
             return [known(t) for t in self.types]
-        return pool(CATALOGUES[self.catalogue])
+        return types_of(CATALOGUES[self.catalogue])
 
     def rng(self, sample_key: str) -> random.Random:
         """The per-sample RNG for constraint draws."""

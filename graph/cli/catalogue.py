@@ -27,9 +27,9 @@ def constraints(catalogue: str, as_json: bool) -> None:
     Ids and names are what --constraint-types takes, and what `nodes.constraints.check`
     takes in Python (IFEval's ids and kwargs work as IFEval writes them).
     """
-    from nodes.constraints import pool
+    from nodes.constraints import types_of
 
-    kinds = pool(CATALOGUES[catalogue])
+    kinds = types_of(CATALOGUES[catalogue])
     if as_json:
         rows = [
             {

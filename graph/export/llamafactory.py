@@ -23,7 +23,7 @@ SHAREGPT_TAGS = {
 
 # LLaMA-Factory's template per model family, matched in order against the model's name
 # (its last path part, lower case): the first match wins, so the more specific come first.
-# Names as LLaMA-Factory 0.9.5 registers them.
+# Names as LLaMA-Factory registers them (the version checked is in the README).
 TEMPLATES: tuple[tuple[str, str], ...] = (
     (r"deepseek-r1", "deepseekr1"),
     (r"deepseek-v[23]", "deepseek3"),

@@ -55,7 +55,7 @@ class Viewer:
 
         saved = (self.run.read_config() or {}).get("settings") or {}
         try:
-            return sorted(t.id for t in SampleSettings.from_dict(saved).pool())
+            return sorted(t.id for t in SampleSettings.from_dict(saved).drawable_types())
         except (KeyError, TypeError, ValueError):  # settings of another version
             return []
 

@@ -45,7 +45,7 @@ from nodes.constraints.base import (
     known,
     lookup,
 )
-from nodes.constraints.draw import COUNT_WEIGHTS, conflict, draw_constraints, pool
+from nodes.constraints.draw import COUNT_WEIGHTS, conflict, draw_constraints, types_of
 
 __all__ = [
     "COUNT_WEIGHTS",
@@ -58,9 +58,9 @@ __all__ = [
     "draw_constraints",
     "known",
     "lookup",
-    "pool",
     "statements",
     "templates",
+    "types_of",
 ]
 
 

@@ -29,17 +29,17 @@ def conflict(a: ConstraintType, b: ConstraintType) -> bool:
 
 
 def draw_constraints(
-    rng: random.Random, context: DrawContext, pool: Sequence[ConstraintType]
+    rng: random.Random, context: DrawContext, types: Sequence[ConstraintType]
 ) -> list[Constraint]:
-    """The constraints of one sample, drawn from `pool`, each with its parameters."""
+    """The constraints of one sample, drawn from `types`, each with its parameters."""
     count = rng.choices(list(COUNT_WEIGHTS), weights=list(COUNT_WEIGHTS.values()))[0]
     kept: list[ConstraintType] = []
-    for kind in rng.choices(pool, k=count):
+    for kind in rng.choices(types, k=count):
         if not any(conflict(kind, other) for other in kept):
             kept.append(kind)
     return [Constraint(id=kind.id, kwargs=kind.draw(rng, context)) for kind in kept]
 
 
-def pool(sources: Sequence[str]) -> list[ConstraintType]:
+def types_of(sources: Sequence[str]) -> list[ConstraintType]:
     """The catalogue types of the given sources, in registry order."""
     return [kind for kind in REGISTRY.values() if kind.source in sources]

@@ -21,7 +21,7 @@ from nodes.llm.base import (
     parse_json,
     strip_think,
 )
-from nodes.llm.retry import RetryPolicy
+from nodes.llm.retry import RequestRetries
 
 __all__ = [
     "LLM",
@@ -30,7 +30,7 @@ __all__ = [
     "Completion",
     "Messages",
     "OptionError",
-    "RetryPolicy",
+    "RequestRetries",
     "Sampling",
     "ask",
     "ask_json",

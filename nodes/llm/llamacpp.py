@@ -1,11 +1,11 @@
 """llama.cpp in process through LangChain's `ChatLlamaCpp`: the embedded default.
 
 Left unset, `ChatLlamaCpp` runs llama.cpp with 8-token prompt batches and
-llama-cpp-python with half the cores for generation - measured on a 2-core machine, 1.25x
-slower prompts and 1.4-1.5x slower generation than llama.cpp's own defaults, and 6-8x
-slower prompts when other processes compete for the CPU (every 8-token batch is a thread
-barrier). So decif sets what llama.cpp itself would: all physical cores for generation and
-for prompts, 512-token batches.
+llama-cpp-python with half the cores for generation: slower prompts and generation than
+llama.cpp's own defaults, and much slower prompts when other processes compete for the CPU
+(every 8-token batch is a thread barrier; figures in the README's "Performance"). So decif
+sets what llama.cpp itself would: all physical cores for generation and for prompts,
+512-token batches.
 """
 
 from __future__ import annotations

@@ -3,14 +3,13 @@ directly: aiohttp on an event loop of the client's own.
 
 Concurrent samples become concurrent requests, which the server batches. decif speaks
 the chat-completions protocol itself rather than through LangChain's `ChatOpenAI`:
-against a fast server the client is on the critical path. Measured on this project's
-2-core machine against bench/loopback_server.py (CPU per call, 64 calls in flight):
-`ChatOpenAI` 3.2 ms (its callback layer, then the SDK's request and response models);
-httpx from 64 threads 1.9 ms, its async client 18 ms (its connection pool); aiohttp on
-one loop 0.6 ms even when 64 threads wait on it, 0.7 ms at 256. So the nodes' threads
-hand their requests to one aiohttp loop and wait for the reply. Timeouts and retries are
-decif's own (`RetryPolicy`), so every retried request is counted in the sample's
-`llm_calls` and an empty or non-JSON HTTP 200 is retried too.
+against a fast server the client is on the critical path, and `ChatOpenAI` (its callback
+layer, the SDK's request and response models) and httpx (from threads, or its async
+client's connection pool) cost several times the CPU per call of aiohttp on one loop, even
+with many threads waiting on it (the figures are in the README's "Performance"). So the
+nodes' threads hand their requests to one aiohttp loop and wait for the reply. Timeouts
+and retries are decif's own (`RequestRetries`), so every retried request is counted in the
+sample's `llm_calls` and an empty or non-JSON HTTP 200 is retried too.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from typing import Any, NamedTuple
 import aiohttp
 
 from nodes.llm.base import LLM, BackendError, Completion, Messages, Sampling
-from nodes.llm.retry import RetryPolicy, with_retries
+from nodes.llm.retry import RequestRetries, with_retries
 
 
 class ServerFault(RuntimeError):
@@ -117,7 +116,7 @@ class OpenAILLM(LLM):
         retries: int = 3,
     ):
         self.base_url = base_url.rstrip("/")
-        self.retry = RetryPolicy(timeout_s=timeout, retries=retries)
+        self.retry = RequestRetries(timeout_s=timeout, retries=retries)
         self.transport = Transport(api_key, timeout)
         # probed once, so an unreachable server is one clear error up front
         served = self.transport.wait(self.transport.served_models(self.base_url))
@@ -159,7 +158,7 @@ def choose_model(base_url: str, served: list[str], model: str | None) -> str:
 
 
 def gave_up(
-    err: TimeoutError | aiohttp.ClientError, where: str, retry: RetryPolicy, tries: int
+    err: TimeoutError | aiohttp.ClientError, where: str, retry: RequestRetries, tries: int
 ) -> BackendError:
     """The error that stops a run when a server stayed silent or unreachable through
     every try: the run cannot go on without it, so no sample is failed for it."""

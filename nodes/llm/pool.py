@@ -14,7 +14,7 @@ being another model (`name` is `openai:<model>` either way).
   /models) after 1 s, 2 s, 4 s ... at most 60 s, and comes back with a fresh limit once
   it answers and serves the model: a restarted server is a new server.
 - **Failover**: a failed try goes at once to an endpoint this request has not tried;
-  the same endpoint again only after `RetryPolicy`'s backoff. A request has `--retries`
+  the same endpoint again only after `RequestRetries`'s backoff. A request has `--retries`
   tries plus one per endpoint, and each one is a row of the sample's `llm_calls` with
   the endpoint it went to, as `with_retries` counts them for one server. When no
   endpoint is up, a request waits up to the timeout for one to come back, then raises
@@ -40,7 +40,7 @@ import aiohttp
 from nodes.llm.aimd import Limit
 from nodes.llm.base import LLM, BackendError, Completion, Messages, Sampling
 from nodes.llm.openai import TRANSIENT, Transport, choose_model, gave_up, request_body
-from nodes.llm.retry import RetryPolicy, with_retries
+from nodes.llm.retry import RequestRetries, with_retries
 
 EJECT_AFTER = 3  # timeouts, 5xx or 429s in a row that take an endpoint out
 PROBE_FIRST_S = 1.0  # the first probe of an endpoint that is out; doubles up to:
@@ -79,7 +79,7 @@ class PooledLLM(LLM):
         urls = list(dict.fromkeys(url.rstrip("/") for url in base_urls))
         if not urls:
             raise BackendError("a pool of endpoints needs at least one base URL")
-        self.retry = RetryPolicy(timeout_s=timeout, retries=retries)
+        self.retry = RequestRetries(timeout_s=timeout, retries=retries)
         self.max_in_flight = max(1, max_in_flight)
         self.transport = Transport(api_key, timeout)
         self.model = self._common_model(urls, model)

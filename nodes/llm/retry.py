@@ -18,7 +18,10 @@ from nodes.llm.base import Completion, usable
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class RequestRetries:
+    """How one request to a server is timed out and tried again (not LangGraph's
+    `RetryPolicy`, which reruns a whole node)."""
+
     timeout_s: float = 120.0  # per request: a hung server holds a sample this long per try
     retries: int = 3  # tries after the first
     backoff_s: float = 1.0  # the first wait; it doubles each time, with jitter
@@ -32,7 +35,7 @@ class RetryPolicy:
 def with_retries(
     call: Callable[[], Completion],
     schema: dict | None,
-    policy: RetryPolicy,
+    policy: RequestRetries,
     transient: tuple[type[BaseException], ...],
     *,
     attempts: int | None = None,

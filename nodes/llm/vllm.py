@@ -61,8 +61,8 @@ class VLLMLLM(LLM):
         options["enforce_eager"] = enforce_eager or None
         options["gpu_memory_utilization"] = gpu_memory_utilization
         engine_args |= {k: v for k, v in options.items() if v is not None}
-        # Without this a small model can loop on JSON whitespace until max_tokens (seen on
-        # SmolLM2: 7 of 8 valid; with it 8 of 8, and a third of the tokens).
+        # Without this a small model can loop on JSON whitespace until max_tokens (the README's
+        # "Performance" has what it did to SmolLM2).
         engine_args.setdefault(
             "structured_outputs_config", {"backend": "xgrammar", "disable_any_whitespace": True}
         )
