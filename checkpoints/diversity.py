@@ -64,7 +64,7 @@ def distinct_n(texts: list[list[str]], top: int = 4) -> dict[str, float | None]:
 def nearest_histogram(records: list[str | None]) -> dict[str, int]:
     """Instructions by their nearest neighbour's similarity: 'none' (none found),
     '<0.5', '0.5-0.6', ... '0.9-1.0', '1.0' (an exact copy); uncurated ones apart."""
-    bins = Counter()
+    bins: Counter[str] = Counter()
     for text in records:
         if not text:
             bins["uncurated"] += 1

@@ -193,7 +193,7 @@ class PostgresStore:
 
     def uncurated(self) -> int:
         sql = "select count(*) as n from samples where status = 'accepted' and curation is null"
-        return self.conn.execute(sql).fetchone()["n"]
+        return one(self.conn.execute(sql))["n"]
 
     def signatures(self) -> dict[str, tuple[str, bytes]]:
         rows = self.conn.execute(f"select id, digest, signature from {SIGNATURES_TABLE}")

@@ -97,10 +97,11 @@ def test_the_synopsis_lists_every_choice_as_the_command_line_takes_it():
     texts += [(text, generating) for text in groups.values()]
     seen = set()
     for text, where in texts:
-        for option, listed in re.findall(r"(--[a-z-]+) ([a-z0-9]+(?:\|[a-z0-9]+)+)", text):
+        for option, listed in re.findall(r"(--[a-z-]+) ([a-z0-9-]+(?:\|[a-z0-9-]+)+)", text):
             for command in where:
                 for param in (p for p in command.params if option in p.opts):
                     metavar = param.type.get_metavar(param, click.Context(command))
                     assert listed.split("|") == metavar.strip("[]").split("|"), option
             seen.add(option)
-    assert seen >= {"--backend", "--mode", "--catalogue", "--status", "--format", "--graph"}
+    choosing = {"--backend", "--mode", "--phrasing", "--catalogue", "--status", "--format"}
+    assert seen >= choosing | {"--graph", "--reviewer-kept"}

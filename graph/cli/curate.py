@@ -128,7 +128,7 @@ def run_curation(run: Run, against: tuple | None, field: str = "prompt", given=N
     recorded = run.read_config().get("curation") or {}
     settings = CurateSettings(**{k: recorded[k] for k in SETTINGS if k in recorded} | (given or {}))
     remembered = against is None
-    if remembered:
+    if against is None:
         against = tuple((a["name"], a["file"]) for a in recorded.get("against", []))
     fields = {a["name"]: a["field"] for a in recorded.get("against", [])} if remembered else {}
     names = [name for name, _ in against]

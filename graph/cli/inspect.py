@@ -111,8 +111,7 @@ def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool)
     if not steps and row.get("state"):  # pruned: what the final state records
         click.echo("\n(step history pruned; the final state:)")
         keys = ("constraints", "stated", "dropped_constraints", "consistency", "criteria")
-        keys += ("attempts",)
-        final = {k: row["state"][k] for k in keys if row["state"].get(k)}
+        final = {k: row["state"][k] for k in (*keys, "attempts") if row["state"].get(k)}
         for line in describe(final):
             click.echo(f"  {line}")
     for step in steps:

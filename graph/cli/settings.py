@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import click
 from click.core import ParameterSource
@@ -23,8 +24,9 @@ SAMPLE_SETTINGS = (
 )
 
 
-def sample_settings(backend: str, seed: int, **options: object) -> SampleSettings:
-    personas = options.pop("personas")
+def sample_settings(backend: str, seed: int, **options: Any) -> SampleSettings:
+    """The settings from the commands' options (click has checked their types)."""
+    personas: int | None = options.pop("personas")
     if personas is None:  # a small model on the CPU writes no personas unless asked
         personas = 0 if backend_named(backend).small_by_default else 5
     return SampleSettings(seed=seed, personas=personas, **{k: options[k] for k in SAMPLE_SETTINGS})

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from checkpoints.curation import contamination_figures, flag_counts
-from checkpoints.protocols import Run
+from checkpoints.protocols import Run, RunStore
 from checkpoints.words import normalised, words
 from graph.curate import dedup
 from graph.curate.decontaminate import EvalIndex, Text
@@ -91,7 +91,7 @@ def curate(run: Run, settings: CurateSettings, evalsets: Sequence[EvalSet]) -> C
             done.hashed = len(missing)
             del stored  # the matrix holds them now
             new = _compare(rows, normal, sigs, settings, evalsets, done)
-            changed = {
+            changed: dict[str, str | None] = {
                 row["id"]: json.dumps(record, ensure_ascii=False)
                 for row, record, before in zip(rows, new, records, strict=True)
                 if record != before
@@ -144,7 +144,7 @@ def _described(evalset: EvalSet) -> dict[str, Any]:
 
 
 def _signatures(
-    store: Any,
+    store: RunStore,
     rows: list[Row],
     normal: list[str],
     digests: list[str],

@@ -84,7 +84,7 @@ def templates(instruction_id: str) -> dict[str, str]:
     """The type's phrasing templates by style (`str.format` fields where values go; their
     literal text is `phrasing.fixed_text`); {} for an unknown id."""
     kind = lookup(instruction_id)
-    return dict(kind.phrasings.templates()) if kind else {}
+    return {style: text for style, text in kind.phrasings.templates().items()} if kind else {}
 
 
 def statements(instruction_id: str, kwargs: Kwargs | None) -> list[str]:

@@ -71,7 +71,7 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return noun if count == 1 else (nouns or f"{noun}s")
 
 
-def kwarg_fields(kwargs: Mapping[str, Any]) -> dict[str, Field]:
+def kwarg_fields(kwargs: dict[str, Any]) -> dict[str, Field]:
     """Every kwarg as a field: numbers and relations with their spellings, lists quoted."""
     out: dict[str, Field] = {}
     for key, value in kwargs.items():
@@ -98,7 +98,7 @@ class Phrasings:
     make_sure: str
     parenthetical: str
     item: str
-    fields: Callable[[Mapping[str, Any]], Mapping[str, Field]] | None = None
+    fields: Callable[[dict[str, Any]], Mapping[str, Field]] | None = None
 
     def template(self, style: Style) -> str:
         return getattr(self, style)
@@ -106,13 +106,11 @@ class Phrasings:
     def templates(self) -> dict[Style, str]:
         return {style: self.template(style) for style in STYLES}
 
-    def all_fields(self, kwargs: Mapping[str, Any]) -> dict[str, Field]:
+    def all_fields(self, kwargs: dict[str, Any]) -> dict[str, Field]:
         derived = self.fields(kwargs) if self.fields else {}
         return kwarg_fields(kwargs) | dict(derived)
 
-    def render(
-        self, kwargs: Mapping[str, Any], style: Style, rng: random.Random | None = None
-    ) -> str:
+    def render(self, kwargs: dict[str, Any], style: Style, rng: random.Random | None = None) -> str:
         """The statement in this style, each field spelled as the RNG picks (without one,
         its first spelling: digits, "less than")."""
         chosen = {
@@ -121,7 +119,7 @@ class Phrasings:
         }
         return self.template(style).format_map(chosen)
 
-    def renderings(self, kwargs: Mapping[str, Any]) -> list[str]:
+    def renderings(self, kwargs: dict[str, Any]) -> list[str]:
         """Every statement decif may append for these kwargs: each style, each spelling."""
         every = self.all_fields(kwargs)
         names = [k for k, v in every.items() if isinstance(v, tuple)]

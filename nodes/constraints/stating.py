@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Literal, TypedDict
+from typing import Final, Literal, TypedDict
 
 from nodes.constraints.base import Constraint, ConstraintType, known
 from nodes.constraints.phrasing import RELATION_KEYS, Style
@@ -37,7 +37,8 @@ LIST_HEADERS = (
     "A few requirements for the answer:",
     "Constraints:",
 )
-WOVEN, APPENDED = "woven", "appended"
+WOVEN: Final = "woven"
+APPENDED: Final = "appended"
 # Why a constraint is appended.
 BY_SETTING = "phrasing_appended"  # the run appends every constraint
 BOUND = "bound_to_instruction"  # its value is the instruction's own text
@@ -51,7 +52,9 @@ class Stated(TypedDict):
     id: str
     how: Literal["woven", "appended"]
     why: str  # appended: BY_SETTING, BOUND, "missing:<value>,...", LLM_SAID_NO, LOST_IN_REFINE
-    style: str  # the appended phrasing's style ("plain", "item", ...); "" when woven
+    style: (
+        Style | Literal[""]
+    )  # the appended phrasing's style ("plain", "item", ...); "" when woven
     text: str  # the appended sentence, or the woven span that states it
 
 
@@ -187,7 +190,10 @@ def restate(
         if bind is not None:
             without = instruction.replace(how["text"], "").strip()
             constraint = Constraint(id=constraint["id"], kwargs=bind(constraint["kwargs"], without))
-            how = Stated(**(how | {"text": _render(constraint, how["style"], None)}))
+            style = how["style"]
+            assert style, how  # appended: every pending statement was appended before a rewrite
+            how = how.copy()
+            how["text"] = _render(constraint, style, None)
         if _normal(how["text"]) in text:
             kept.append((constraint, how))
         else:
