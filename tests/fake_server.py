@@ -39,6 +39,9 @@ class Request:
 
 class FakeOpenAI(ThreadingHTTPServer):
     daemon_threads = True
+    # connections waiting to be accepted: as many as a pool's callers open at once (the
+    # default, 5, drops the rest's SYN, and they connect a second later)
+    request_queue_size = 128
 
     def __init__(
         self,

@@ -349,35 +349,113 @@ def test_short_and_long_replies_at_the_same_speed_per_token_are_not_congestion()
 
 class Station:
     """A server that works `capacity` requests at once, `service_s` each, and queues the
-    rest, as vLLM does past its batch size: latency grows, nothing is refused."""
+    rest, as vLLM does past its batch size: latency grows, nothing is refused.
 
-    def __init__(self, capacity: int, service_s: float):
-        self.service_s = service_s
-        self.resize(capacity)
+    On a virtual clock, so what AIMD reads is a count, however busy the machine is: the
+    requests that arrive are held until the test lets them go as one batch, and each
+    reply is the latency the queue gave it - the i-th to arrive waited for i // capacity
+    services ahead of it - which the pool takes as the request's latency
+    (`on_station_clock`)."""
+
+    def __init__(self, capacity: int, service_s: float = 0.1):
+        self.capacity, self.service_s = capacity, service_s
+        self.changed = threading.Condition()
+        self.held = 0  # requests waiting for the next batch
+        self.batches = 0  # batches let go so far
+        self.open = False  # no longer holding (the test is over)
 
     def resize(self, capacity: int) -> None:
-        self.slots = threading.Semaphore(capacity)
+        with self.changed:
+            self.capacity = capacity
 
     def __call__(self, body: dict) -> str:
-        slots = self.slots
-        with slots:
-            time.sleep(self.service_s)
-        return "A reply."
+        with self.changed:
+            position, batch = self.held, self.batches
+            self.held += 1
+            self.changed.wait_for(lambda: self.batches > batch or self.open)
+            return str(self.service_s * (position // self.capacity + 1))
+
+    def let_go(self, for_good: bool = False) -> None:
+        with self.changed:
+            self.held, self.batches, self.open = 0, self.batches + 1, for_good
+            self.changed.notify_all()
+
+
+def on_station_clock(pool: PooledLLM) -> None:
+    """The pool reads each reply's latency from the `Station` that sent it."""
+    post = pool.transport.post
+
+    def post_timed(base_url: str, body: dict) -> Completion:
+        completion = post(base_url, body)
+        completion.latency_s = float(completion.text)
+        return completion
+
+    pool.transport.post = post_timed
+
+
+@contextmanager
+def batches(pool: PooledLLM, stations: list[Station]) -> Iterator[Callable[[], list[int]]]:
+    """Callers that keep every place the pool allows taken, and `next_batch()`: once no
+    other request can be let out and each one in flight is held at its station, the
+    requests in flight per endpoint, after which the stations let them go."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def caller() -> None:
+        try:
+            while not stop.is_set():
+                pool.complete(MESSAGES, Sampling())
+        except BaseException as err:
+            errors.append(err)
+
+    callers = [threading.Thread(target=caller, daemon=True) for _ in range(pool.max_in_flight)]
+    for thread in callers:
+        thread.start()
+
+    def full() -> bool:
+        in_flight = sum(e.in_flight for e in pool.endpoints)
+        room = any(e.in_flight < e.limit.allowed for e in pool.endpoints)
+        no_room = in_flight >= pool.max_in_flight or not room
+        return no_room and in_flight == sum(s.held for s in stations)
+
+    def next_batch() -> list[int]:
+        assert wait_until(lambda: full() or bool(errors), seconds=60)
+        assert not errors, errors[0]
+        in_flight = [e.in_flight for e in pool.endpoints]
+        for station in stations:
+            station.let_go()
+        return in_flight
+
+    try:
+        yield next_batch
+    finally:
+        stop.set()
+        for station in stations:
+            station.let_go(for_good=True)
+        for thread in callers:
+            thread.join(timeout=60)
 
 
 def test_a_saturated_endpoint_is_given_fewer_requests_in_flight_and_recovers():
-    narrow, wide = Station(capacity=2, service_s=0.05), Station(capacity=64, service_s=0.05)
-    with servers(narrow, wide) as (a, b), pool_of([a, b], max_in_flight=24) as pool:
-        hammer(pool, threads=24, requests=600)
-        # AIMD saws between about 2 and 4 here on an idle machine, up to 8 on one with
-        # both cores busy (the floor it measures is higher): far below the free server's
-        saturated, free = (e.limit.allowed for e in pool.endpoints)
-        assert saturated * 2 < free
+    """Two endpoints, each sent as many requests as the pool gives it, batch after batch:
+    one server works one request at a time (each reply of a batch waits for those before
+    it), the other all of them at once. AIMD keeps the first at a few in flight and the
+    second takes the rest; once the first can work them all at once, its limit climbs."""
+    narrow, wide = Station(capacity=1), Station(capacity=64)
+    with servers(narrow, wide) as running, pool_of(running, max_in_flight=24) as pool:
+        on_station_clock(pool)
+        with batches(pool, [narrow, wide]) as next_batch:
+            # past slow start, every batch: the narrow server's replies took 1, 2, 3 ...
+            # services, a round's median is over twice the best once about 4 are in
+            # flight, and its limit is cut (without the cut both would grow to 12)
+            saturated = [next_batch() for _ in range(20)][-10:]
+            assert all(2 * narrow_one < wide_one for narrow_one, wide_one in saturated), saturated
 
-        narrow.resize(64)  # the server got a bigger batch
-        hammer(pool, threads=24, requests=1200)
-        recovered = pool.endpoints[0].limit.allowed
-        assert recovered >= max(8, saturated + 4)
+            narrow.resize(64)  # the server got a bigger batch
+            recovered = [next_batch() for _ in range(20)]
+            # +1 per round while it is busy and not congested: far past the cut limits
+            assert pool.endpoints[0].limit.allowed >= 12, recovered
+            assert recovered[-1][0] > max(narrow_one for narrow_one, _ in saturated), recovered
 
 
 # --- what a run records ----------------------------------------------------------------------
