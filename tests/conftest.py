@@ -41,6 +41,17 @@ def good_script(**overrides) -> dict:
     return script | overrides
 
 
+def pytest_collection_modifyitems(config, items):
+    """Heavy tests run only when asked for with -m heavy; otherwise each one skips, saying how to
+    run it, so a default run shows what it left out."""
+    if "heavy" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="heavy (LLaMA-Factory loads every export): pytest -m heavy -s")
+    for item in items:
+        if "heavy" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def run_graph():
     """Run one sample through the sample graph on a scripted LLM; returns (state, llm, graph)."""
