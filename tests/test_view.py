@@ -130,7 +130,7 @@ def test_a_review_is_saved_shown_and_counted(run, ids):
     kinds = {k["kind"]: k["accuracy"] for k in figures["judge"]["by_kind"]}
     assert kinds == {"content": 1.0, "format": 0.0}
     assert figures["accepted_dropped"]["dropped"] == 1
-    assert "judge calibration (1 reviews of 1 samples by 1 reviewers)" in (
+    assert "judge calibration (1 review of 1 sample by 1 reviewer)" in (
         CliRunner().invoke(cli, ["stats", "--run", str(run)]).output
     )
     assert "1 of 1 decided" in c.get("/reviews").text

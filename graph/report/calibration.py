@@ -39,9 +39,14 @@ def judge_rows(calibration: dict[str, Any]) -> list[tuple]:
 
 def headline(calibration: dict[str, Any]) -> str:
     return (
-        f"{calibration['reviews']} reviews of {calibration['reviewed_samples']} samples by "
-        f"{len(calibration['reviewers'])} reviewers"
+        f"{counted(calibration['reviews'], 'review')} of "
+        f"{counted(calibration['reviewed_samples'], 'sample')} by "
+        f"{counted(len(calibration['reviewers']), 'reviewer')}"
     )
+
+
+def counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def dropped_line(calibration: dict[str, Any]) -> str:
