@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from graph.report.format import counted
 from graph.report.htmltable import table
 
 NO_REVIEWS = "no reviews yet: review samples in `decif view --run RUN`"
@@ -43,10 +44,6 @@ def headline(calibration: dict[str, Any]) -> str:
         f"{counted(calibration['reviewed_samples'], 'sample')} by "
         f"{counted(len(calibration['reviewers']), 'reviewer')}"
     )
-
-
-def counted(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def dropped_line(calibration: dict[str, Any]) -> str:

@@ -9,6 +9,11 @@ def share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 review', '2 reviews': a count with its noun."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def or_dash(value: object) -> object:
     return "-" if value is None else value
 

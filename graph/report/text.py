@@ -6,7 +6,7 @@ from typing import Any
 
 from graph.report.calibration import calibration_lines
 from graph.report.diversity import curation_text, diversity_text
-from graph.report.format import run_facts, share
+from graph.report.format import counted, run_facts, share
 from graph.report.phrasing import phrasing_lines
 
 
@@ -37,7 +37,7 @@ def text_summary(stats: dict[str, Any]) -> str:
     lines += phrasing_lines(stats)
     lines += ["", "acceptance by number of constraints"]
     lines += [
-        _acceptance_line(f"{g['constraints']} constraints", g)
+        _acceptance_line(counted(g["constraints"], "constraint"), g)
         for g in stats["acceptance_by_constraint_count"]
     ]
     refinement = stats["refinement"]
