@@ -154,13 +154,22 @@ def test_a_finished_parallel_branch_is_kept_when_its_sibling_is_killed(tmp_path)
     assert SampleStore(run_dir).counts() == {"accepted": 1}
 
 
+# the second sample's judge answers only once the file `gate` exists (it touches `held` first)
 CLI_DRIVER = """
+import os, time
 import graph.cli
 from fakes import ScriptedLLM, scripted_backend
 from nodes.llm import register
 from test_runner import per_sample_script
 
-llm = ScriptedLLM(per_sample_script(), delay_s=0.2, log_path={log!r})
+def held_verdicts(messages):
+    if "scenario 1" in messages[-1]["content"]:
+        open({held!r}, "w").close()
+        while not os.path.exists({gate!r}):
+            time.sleep(0.02)
+    return '{{"verdicts": ["YES", "YES"]}}'
+
+llm = ScriptedLLM(per_sample_script() | {{"judge": held_verdicts}}, log_path={log!r})
 register(scripted_backend(llm))
 graph.cli.cli.main(["run", "--backend", "scripted", "--run", {run!r}, "--scenarios", {scenarios!r},
                     "--no-progress", "--constraint-types", "punctuation:no_comma"])
@@ -172,11 +181,20 @@ def test_ctrl_c_stops_the_run_with_a_note_and_the_rerun_finishes(tmp_path):
     scenarios = tmp_path / "scenarios.jsonl"
     scenarios.write_text("".join(json.dumps(s.as_input()) + "\n" for s in SCENARIOS))
     driver = tmp_path / "driver.py"
-    driver.write_text(CLI_DRIVER.format(log=str(log), run=str(run_dir), scenarios=str(scenarios)))
+    held, gate = tmp_path / "held", tmp_path / "gate"
+    driver.write_text(
+        CLI_DRIVER.format(
+            log=str(log), run=str(run_dir), scenarios=str(scenarios), held=str(held), gate=str(gate)
+        )
+    )
     process = python_process(driver, stderr=subprocess.PIPE, text=True)
-    while not (log.exists() and log.read_text().count("\n") >= 7):
+    # interrupted while a sample's judge is held, so the run cannot have finished
+    deadline = time.monotonic() + 120
+    while not held.exists():
+        assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)
+    gate.touch()
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert f"interrupted; run the same command again to resume {run_dir}" in stderr
