@@ -136,13 +136,21 @@ def python_process(script: Path, *args: str, **popen) -> subprocess.Popen:
     """Run `script` (with `args`) in a real Python process that imports decif and these
     test helpers."""
     env = {**os.environ, "PYTHONPATH": f"{TESTS.parent}{os.pathsep}{TESTS}"}
-    return subprocess.Popen([sys.executable, str(script), *args], env=env, **popen)
+    command = [sys.executable, str(script), *args]
+    return subprocess.Popen(command, env=env, preexec_fn=interruptible, **popen)
 
 
 def decif_process(*arguments: object, **popen) -> subprocess.Popen:
     """A real `decif` command-line process (`python -m graph.cli`) on this checkout."""
     command = [sys.executable, "-m", "graph.cli", *map(str, arguments)]
-    return subprocess.Popen(command, cwd=TESTS.parent, **popen)
+    return subprocess.Popen(command, cwd=TESTS.parent, preexec_fn=interruptible, **popen)
+
+
+def interruptible() -> None:
+    """In the child, before it starts: Ctrl-C's default, which Python turns into
+    KeyboardInterrupt. A shell without job control starts a background command with SIGINT
+    ignored, and the children of a test suite run that way would inherit it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def kill_when(process: subprocess.Popen, log: Path, ready: Callable[[str], bool], pause: float):
