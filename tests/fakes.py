@@ -137,7 +137,14 @@ def python_process(script: Path, *args: str, **popen) -> subprocess.Popen:
     test helpers."""
     env = {**os.environ, "PYTHONPATH": f"{TESTS.parent}{os.pathsep}{TESTS}"}
     command = [sys.executable, str(script), *args]
-    return subprocess.Popen(command, env=env, preexec_fn=interruptible, **popen)
+    before = popen.pop("preexec_fn", None)  # the caller's own, run after ours
+
+    def prepare() -> None:
+        interruptible()
+        if before is not None:
+            before()
+
+    return subprocess.Popen(command, env=env, preexec_fn=prepare, **popen)
 
 
 def decif_process(*arguments: object, **popen) -> subprocess.Popen:
