@@ -25,6 +25,7 @@ from checkpoints.quality import constraint_figures, warnings
 from checkpoints.runs import as_run
 from checkpoints.store import SAMPLES_DB
 from checkpoints.tables import STATUSES
+from checkpoints.turn_stats import conversation_figures
 
 # Every LLM call of every sample: one row per element of the state's llm_calls.
 CALLS = """
@@ -106,6 +107,7 @@ def run_stats(run: Run | str | Path) -> dict[str, Any]:
                 ).fetchone()
             ),
         }
+        figures["conversations"] = conversation_figures(db)
         figures["calibration"] = calibration_figures(db)
         figures["config"] = run.read_config()
         figures["curation"] = curation_figures(db, figures["config"])

@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from checkpoints.turns import conversation_columns, is_conversation, kept_attempt
+
 STATUSES = ("accepted", "rejected", "failed")  # every finished sample has one
 # Failures a rerun tries again: not the model's doing. `unfinished` is a sample whose
 # graph stopped without a final status (it should not happen; if it does, it is redone).
@@ -44,6 +46,8 @@ SAMPLE_COLUMNS = {
     "state": str,
     "finished_at": float,
     "curation": str,  # what `decif curate` found (checkpoints/curation.py); NULL until then
+    "system": str,  # a conversation's system message ("" or NULL: none)
+    "turns": str,  # a conversation's turns (checkpoints/turns.py); [] or NULL: one turn
 }
 JSON_COLUMNS = (
     "constraints",
@@ -54,6 +58,7 @@ JSON_COLUMNS = (
     "verdicts",
     "state",
     "curation",
+    "turns",
 )
 # What curation reads of an accepted sample (not its state: a big run's states are large).
 CURATION_INPUTS = (
@@ -70,12 +75,11 @@ CURATION_INPUTS = (
 def sample_row(sample: dict[str, Any], state: dict[str, Any], error: str = "") -> dict[str, Any]:
     """Flatten a final graph state into a samples row (lists as JSON text)."""
     attempts = state.get("attempts", [])
-    # the response kept: the one that passed, else the last one tried
-    chosen = next((a for a in attempts if a["passed"]), attempts[-1] if attempts else None)
+    chosen = kept_attempt(attempts)  # the response kept: the one that passed, else the last
     calls = state.get("llm_calls", [])
     status = state.get("status") or "failed"
     reason = state.get("reason") or ("llm_error" if error else "unfinished")
-    return {
+    row = {
         **sample,
         "status": status,
         "reason": reason,
@@ -98,7 +102,10 @@ def sample_row(sample: dict[str, Any], state: dict[str, Any], error: str = "") -
         "error": error,
         "state": json.dumps(state),
         "finished_at": time.time(),
+        "system": "",
+        "turns": "[]",
     }
+    return row | conversation_columns(state, status) if is_conversation(state) else row
 
 
 def legacy_stated(constraints: str | None) -> str:

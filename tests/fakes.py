@@ -13,6 +13,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 
 from nodes.llm import LLM, Backend, Completion, Messages, Sampling
@@ -23,22 +24,41 @@ Reply = str | dict | list | Callable[[Messages], str]
 
 
 def prompt_name(messages: Messages) -> str:
-    """Which prompt file rendered these messages."""
+    """Which prompt file rendered these messages (a $placeholder in a system section,
+    such as a conversation's own system prompt, matches any text)."""
     system = next((m["content"] for m in messages if m["role"] == "system"), "")
-    for name in names():
-        if dict((role, t.template) for role, t in load(name)).get("system") == system:
+    for name, pattern in _system_patterns().items():
+        if pattern.fullmatch(system):
             return name
     raise KeyError(f"no prompt file has the system message {system[:60]!r}")
 
 
-# A script without replies for a woven prompt answers it with those of its plain twin;
-# a consistency reply then says YES to every fidelity question it did not answer.
+@cache
+def _system_patterns() -> dict[str, re.Pattern]:
+    patterns = {}
+    for name in names():
+        template = dict((role, t.template) for role, t in load(name)).get("system", "")
+        fixed = re.split(r"\$\w+", template)
+        patterns[name] = re.compile(".*".join(re.escape(part) for part in fixed), re.DOTALL)
+    return patterns
+
+
+# A script without replies for a woven prompt answers it with those of its plain twin, and
+# one without replies for a conversation's prompt with those of its single-turn twin; a
+# consistency reply then says YES to every fidelity question it did not answer.
 TWINS = {
     "make_woven_instruction": "make_instruction",
     "check_woven_consistency": "check_consistency",
     "decompose_woven": "decompose",
+    "make_woven_followup": "make_followup",
+    "check_turn_consistency": "check_consistency",
+    "refine_turn": "refine",
+    "answer_turn": "answer",
+    "decompose_turn": "decompose",
+    "judge_turn": "judge",
 }
-_QUESTION = re.compile(r"^\d+\. ", re.MULTILINE)
+ANSWERED = ("check_woven_consistency", "check_turn_consistency")  # fidelity questions asked
+_QUESTION = re.compile(r"^\d+\. Does the instruction ask for exactly", re.MULTILINE)
 
 
 def with_answers(reply: Reply, messages: Messages) -> Reply:
@@ -59,7 +79,7 @@ def reply_text(reply: Reply, name: str, scripted: str, messages: Messages) -> st
     """A scripted reply as the model's text: a function called, a twin's consistency
     verdict given its YES answers, a value as JSON."""
     reply = reply(messages) if callable(reply) else reply
-    if scripted != name and name == "check_woven_consistency":
+    if scripted != name and name in ANSWERED:
         reply = with_answers(reply, messages)
     return reply if isinstance(reply, str) else json.dumps(reply)
 

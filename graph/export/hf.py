@@ -17,20 +17,22 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from graph.export.chat import Row, accepted, kept_response, prompt_turns, turn
+from checkpoints.turns import kept_turns
+from graph.export.chat import Row, accepted, conversation, dialogue, kept_response, system_text
 
 DATA_DIR = "data"
 DATA_FILE = f"{DATA_DIR}/train-00000-of-00001.parquet"
 
 
 def hf_records(rows: Iterable[Row], system: str | None = None) -> list[dict]:
+    """One row per accepted sample: the chat `messages` (a conversation's every kept turn),
+    the sample's columns, and a conversation's `system` message and kept `turns`
+    (`checkpoints.turns`: each with its constraints and everything in force at it, so every
+    answer can be re-checked), "" and "[]" for a single-turn sample."""
     return [
         {
             "id": row["id"],
-            "messages": [
-                *prompt_turns(row["instruction"], system),
-                turn("assistant", kept_response(row)),
-            ],
+            "messages": conversation(dialogue(row), system_text(row, system)),
             "instruction": row["instruction"],
             "response": kept_response(row),
             "constraints": json.dumps(row["constraints"], ensure_ascii=False),
@@ -40,6 +42,8 @@ def hf_records(rows: Iterable[Row], system: str | None = None) -> list[dict]:
             "persona": row.get("persona") or "",
             "stated": json.dumps(row.get("stated") or [], ensure_ascii=False),
             "attempts": len(row["state"].get("attempts", [])),
+            "system": row.get("system") or "",
+            "turns": json.dumps(kept_turns(row.get("turns") or [], "accepted"), ensure_ascii=False),
         }
         for row in accepted(rows)
     ]
@@ -133,7 +137,11 @@ Columns: `messages` (chat turns: [system], user, assistant), `instruction`, `res
 `nodes.constraints.check`), `stated` (JSON, per constraint: woven into the request or
 appended, why, and the text that states it), `domain`, `request`, `scenario`, `persona` (whose
 voice the instruction is written in, or empty), `attempts` (responses tried), `id` (the
-sample in the run).
+sample in the run), and for a conversation `system` (its system message, which states its
+system constraints) and `turns` (JSON, per turn: the user message, its constraints with
+their scope - `turn` or `from_now_on` - and `in_force`, every constraint its answer was
+checked against, system ones included); a conversation's `instruction` and `response` are
+its user messages and its answers, each joined by a blank line.
 
 ## Constraint types
 

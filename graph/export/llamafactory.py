@@ -67,14 +67,16 @@ def template_for(model: str) -> str | None:
     return next((t for pattern, t in TEMPLATES if re.search(pattern, name)), None)
 
 
-def dataset_info_entry(fmt: str, file_name: str, system: bool) -> dict:
-    """How LLaMA-Factory reads one export: alpaca columns, or sharegpt messages (with
+def dataset_info_entry(fmt: str, file_name: str, system: bool, history: bool = False) -> dict:
+    """How LLaMA-Factory reads one export: alpaca columns (with the system prompt and a
+    conversation's earlier turns when records have them), or sharegpt messages (with
     `ranking` and chosen/rejected columns for pairs)."""
     if fmt == "alpaca":
         columns = {"prompt": "instruction", "query": "input", "response": "output"}
+        columns |= {"system": "system"} if system else {}
         return {
             "file_name": file_name,
-            "columns": columns | ({"system": "system"} if system else {}),
+            "columns": columns | ({"history": "history"} if history else {}),
         }
     entry: dict[str, Any] = {
         "file_name": file_name,
@@ -100,11 +102,16 @@ def template_lines(base_model: str) -> str:
     )
 
 
-def system_lines(system_prompt: str | None) -> str:
+def system_lines(system_prompt: str | None, own: bool = False) -> str:
     if system_prompt:
         return (
             "# The data carries its system prompt (--system-prompt) in every record, so the\n"
             "# template's default system prompt is not used.\n"
+        )
+    if own:
+        return (
+            "# The conversations carry their own system messages (their system constraints);\n"
+            "# a record without one gets the template's default system prompt.\n"
         )
     return (
         "# The data has no system prompt: LLaMA-Factory puts the template's default one in its\n"
@@ -114,7 +121,12 @@ def system_lines(system_prompt: str | None) -> str:
 
 
 def training_config(
-    stage: str, dataset: str, dataset_dir: Path, base_model: str, system_prompt: str | None
+    stage: str,
+    dataset: str,
+    dataset_dir: Path,
+    base_model: str,
+    system_prompt: str | None,
+    own_system: bool = False,
 ) -> str:
     """A LLaMA-Factory YAML with the reference's recipe (full fine-tune, lr 1e-5, 3 epochs,
     cosine, cutoff 8192), the template of the base model, and DPO settings for pairs."""
@@ -127,7 +139,7 @@ do_train: true
 finetuning_type: full
 {extra}dataset: {dataset}
 dataset_dir: {json.dumps(str(dataset_dir.resolve()))}
-{template_lines(base_model)}{system_lines(system_prompt)}cutoff_len: 8192
+{template_lines(base_model)}{system_lines(system_prompt, own_system)}cutoff_len: 8192
 learning_rate: 1.0e-5
 num_train_epochs: 3.0
 lr_scheduler_type: cosine

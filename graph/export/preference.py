@@ -13,13 +13,26 @@ The rule, one pair per accepted instruction:
 
 Pairs that come only from resampling are rare (a sample that passes on its first try has no
 failed response): `--candidates K` samples K responses per round and makes them common.
+
+A conversation gives one pair too, at its last kept turn that has a failing response (its
+last turn, when that one has): the prompt is the system message and the verified turns
+before it, ending with that turn's user message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from graph.export.chat import Row, accepted, kept_response, prompt_turns, turn
+from checkpoints.turns import kept_turns, turn_states
+from graph.export.chat import (
+    Row,
+    accepted,
+    conversation,
+    dialogue,
+    kept_response,
+    system_text,
+    turn,
+)
 
 CODE_FAILURE = "check_failed:"
 JUDGE_FAILURE = "criteria_failed"
@@ -31,9 +44,15 @@ def failed_code_checks(attempt: dict) -> int:
 
 def rejected_attempt(row: Row, chosen: str) -> dict | None:
     """The failing response that makes the surest pair with `chosen`, or None."""
+    return rejected_of(row["state"].get("attempts", []), chosen)
+
+
+def rejected_of(attempts: list[dict], chosen: str) -> dict | None:
+    """Of one instruction's (or one turn's) attempts, the failing response that makes the
+    surest pair with `chosen`, or None."""
     failed = [
         a
-        for a in row["state"].get("attempts", [])
+        for a in attempts
         if not a.get("passed") and a["response"].strip() and a["response"] != chosen
     ]
     by_code = [a for a in failed if a["reason"].startswith(CODE_FAILURE)]
@@ -48,13 +67,14 @@ def dpo_records(rows: Iterable[Row], system: str | None = None) -> list[dict]:
     `rejected_reason` say where each pair comes from (LLaMA-Factory ignores them)."""
     records = []
     for row in accepted(rows):
-        chosen = kept_response(row)
-        rejected = rejected_attempt(row, chosen)
-        if rejected is None:
+        found = pair(row)
+        if found is None:
             continue
+        prompt, chosen, rejected = found
         records.append(
             {
-                "messages": prompt_turns(row["instruction"], system),
+                "messages": conversation(prompt[:-1], system_text(row, system))
+                + [turn("user", prompt[-1][0])],
                 "chosen": turn("assistant", chosen),
                 "rejected": turn("assistant", rejected["response"]),
                 "sample_id": row["id"],
@@ -62,3 +82,19 @@ def dpo_records(rows: Iterable[Row], system: str | None = None) -> list[dict]:
             }
         )
     return records
+
+
+def pair(row: Row) -> tuple[list[tuple[str, str]], str, dict] | None:
+    """(the turns up to the paired one, its chosen answer, the rejected attempt), or None.
+    A conversation is paired at its last kept turn that has a failing response."""
+    pairs = dialogue(row)
+    turns = row.get("turns") or []
+    if not turns:
+        rejected = rejected_attempt(row, kept_response(row))
+        return (pairs, pairs[-1][1], rejected) if rejected else None
+    states = {t["turn"]: t for t in turn_states(row["state"])}
+    for n, record in reversed(list(enumerate(kept_turns(turns, row["status"])))):
+        rejected = rejected_of(states[record["turn"]].get("attempts", []), record["response"])
+        if rejected is not None:
+            return pairs[: n + 1], record["response"], rejected
+    return None

@@ -15,6 +15,11 @@ have none). Two shapes, one row per prompt:
 - verl's parquet: `prompt` (chat messages), `data_source`, `ability`,
   `reward_model: {"style": "rule", "ground_truth"}` (the same string) and `extra_info`,
   scored by `graph/export/reward.py` through verl's custom-reward hook.
+
+A conversation gives one row: its prompt is the conversation up to its last kept turn's
+user message (the system message, the verified turns before it with their answers), and
+its ground truth every constraint in force at that turn - the system's, the earlier ones
+asked for from now on, and that message's own.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from graph.export.chat import Row, accepted, prompt_turns
+from checkpoints.turns import kept_turns
+from graph.export.chat import Row, accepted, conversation, dialogue, system_text, turn
 from nodes.constraints import known, lookup
 
 DATASET = "ifeval"  # open-instruct's verifier name for IFEval-style constraints
@@ -53,6 +59,16 @@ def open_instruct_knows(constraints: list[dict]) -> bool:
     return all(known(c["id"]).source in OPEN_INSTRUCT_SOURCES for c in constraints)
 
 
+def last_in_force(row: Row) -> list[dict]:
+    """The constraints the last kept answer is checked against: a single-turn sample's
+    stated ones, or what is in force at a conversation's last kept turn."""
+    turns = row.get("turns") or []
+    if not turns:
+        return row["constraints"]
+    last = kept_turns(turns, row["status"])[-1]
+    return [{"id": c["id"], "kwargs": c["kwargs"]} for c in last["in_force"]]
+
+
 @dataclass
 class RlvrRows:
     open_instruct: list[dict] = field(default_factory=list)
@@ -63,10 +79,11 @@ class RlvrRows:
 def rlvr_rows(rows: Iterable[Row], system: str | None = None) -> RlvrRows:
     out = RlvrRows()
     for row in accepted(rows):
-        constraints = checkable(row["constraints"])
+        constraints = checkable(last_in_force(row))
         if not constraints:
             continue
-        messages = prompt_turns(row["instruction"], system)
+        *earlier, (last, _) = dialogue(row)
+        messages = conversation(earlier, system_text(row, system)) + [turn("user", last)]
         truth = ground_truth(constraints)
         out.verl.append(
             {

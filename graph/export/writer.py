@@ -87,12 +87,17 @@ def export(
         file_name = f"{out.name}/{DATA_DIR}"
     else:
         files, file_name = [write_jsonl(out, records)], out.name
-    info[name] = dataset_info_entry(fmt, file_name, bool(system_prompt))
+    has = {key for r in records for key in ("system", "history") if r.get(key)}
+    info[name] = dataset_info_entry(fmt, file_name, "system" in has, "history" in has)
     info_path = out.parent / DATASET_INFO
     write_atomic(info_path, json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     stage = STAGES[fmt]
     config = out.parent / f"{out.stem}.{stage}.yaml"
-    write_atomic(config, training_config(stage, name, out.parent, base_model, system_prompt))
+    own = any(
+        r.get("system") or r.get("messages", [{}])[0].get("role") == "system" for r in records
+    )
+    settings = training_config(stage, name, out.parent, base_model, system_prompt, own)
+    write_atomic(config, settings)
     return Exported(len(records), [*files, info_path, config], name, left_out=left_out)
 
 

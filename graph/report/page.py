@@ -22,6 +22,7 @@ from graph.report.plots import (
     plot,
     rate_plot,
 )
+from graph.report.turns import turn_section
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2333;
@@ -183,6 +184,7 @@ def report_body(stats: dict[str, Any], graph_svg: str) -> str:
             ),
             wide=True,
         ),
+        turn_section(stats, _section),
         _endpoints_section(stats.get("endpoints", [])),
         calibration_section(stats.get("calibration")),
         _section(

@@ -8,6 +8,7 @@ from graph.report.calibration import calibration_lines
 from graph.report.diversity import curation_text, diversity_text
 from graph.report.format import counted, run_facts, share
 from graph.report.phrasing import phrasing_lines
+from graph.report.turns import turn_lines
 
 
 def text_summary(stats: dict[str, Any]) -> str:
@@ -35,6 +36,7 @@ def text_summary(stats: dict[str, Any]) -> str:
         for c in stats["constraint_types"]
     ] or ["  no constraints drawn"]
     lines += phrasing_lines(stats)
+    lines += turn_lines(stats)
     lines += ["", "acceptance by number of constraints"]
     lines += [
         _acceptance_line(counted(g["constraints"], "constraint"), g)

@@ -29,13 +29,18 @@ def conflict(a: ConstraintType, b: ConstraintType) -> bool:
 
 
 def draw_constraints(
-    rng: random.Random, context: DrawContext, types: Sequence[ConstraintType]
+    rng: random.Random,
+    context: DrawContext,
+    types: Sequence[ConstraintType],
+    held: Sequence[ConstraintType] = (),
+    weights: dict[int, float] = COUNT_WEIGHTS,
 ) -> list[Constraint]:
-    """The constraints of one sample, drawn from `types`, each with its parameters."""
-    count = rng.choices(list(COUNT_WEIGHTS), weights=list(COUNT_WEIGHTS.values()))[0]
+    """The constraints of one sample (or one turn of a conversation), drawn from `types`,
+    each with its parameters; none that conflicts with a type `held` (in force already)."""
+    count = rng.choices(list(weights), weights=list(weights.values()))[0]
     kept: list[ConstraintType] = []
     for kind in rng.choices(types, k=count):
-        if not any(conflict(kind, other) for other in kept):
+        if not any(conflict(kind, other) for other in [*held, *kept]):
             kept.append(kind)
     return [Constraint(id=kind.id, kwargs=kind.draw(rng, context)) for kind in kept]
 

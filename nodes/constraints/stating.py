@@ -23,6 +23,7 @@ import re
 from typing import Final, Literal, TypedDict
 
 from nodes.constraints.base import Constraint, ConstraintType, known
+from nodes.constraints.lasting import MARKER, lasting_line, says_lasting
 from nodes.constraints.phrasing import RELATION_KEYS, Style
 from nodes.constraints.values import Value
 
@@ -44,6 +45,7 @@ BY_SETTING = "phrasing_appended"  # the run appends every constraint
 BOUND = "bound_to_instruction"  # its value is the instruction's own text
 LLM_SAID_NO = "llm_said_no"  # the fidelity question's answer was NO
 LOST_IN_REFINE = "lost_in_refine"  # a rewrite dropped one of its values
+SYSTEM = "system_prompt"  # stated in a conversation's system message
 
 
 class Stated(TypedDict):
@@ -51,10 +53,9 @@ class Stated(TypedDict):
 
     id: str
     how: Literal["woven", "appended"]
-    why: str  # appended: BY_SETTING, BOUND, "missing:<value>,...", LLM_SAID_NO, LOST_IN_REFINE
-    style: (
-        Style | Literal[""]
-    )  # the appended phrasing's style ("plain", "item", ...); "" when woven
+    # appended: BY_SETTING, BOUND, "missing:<value>,...", LLM_SAID_NO, LOST_IN_REFINE, SYSTEM
+    why: str
+    style: Style | Literal[""]  # the appended phrasing's style ("plain", "item", ...); "" when woven
     text: str  # the appended sentence, or the woven span that states it
 
 
@@ -76,10 +77,6 @@ def missing_values(text: str, constraint: Constraint) -> list[Value]:
     return [v for v in values(constraint) if not v.found(text)]
 
 
-def missing_reason(missing: list[Value]) -> str:
-    return "missing:" + ",".join(v.text for v in missing)
-
-
 def _normal(text: str) -> str:
     return _SPACE.sub(" ", text).strip().lower()
 
@@ -95,18 +92,24 @@ def woven(text: str, constraint: Constraint) -> Stated:
     return Stated(id=constraint["id"], how=WOVEN, why="", style="", text=span(text, constraint))
 
 
-def _render(constraint: Constraint, style: Style, rng: random.Random | None) -> str:
+def render_statement(constraint: Constraint, style: Style, rng: random.Random | None) -> str:
+    """One of the constraint's phrasings, its values spelled as the RNG picks (a list
+    item capitalised)."""
     text = kind(constraint).phrasings.render(constraint["kwargs"], style, rng)
     return text[:1].upper() + text[1:] if style == "item" else text
 
 
 def append(
-    text: str, items: list[tuple[Constraint, str | None]], rng: random.Random
+    text: str,
+    items: list[tuple[Constraint, str | None]],
+    rng: random.Random,
+    lasting: frozenset[str] = frozenset(),
 ) -> tuple[str, list[Constraint], list[Stated]]:
     """`text` with a statement added for each (constraint, why) - none where why is None:
     that constraint is woven into `text` already - in a placement and phrasings the RNG
     picks; the constraints (bound ones bound to the text before their statement) and how
-    each is stated, in the order given."""
+    each is stated, in the order given. The statement of a type in `lasting` says that it
+    holds from now on (a conversation's later answers too)."""
     plain = [c for c, why in items if why is not None and kind(c).bind is None]
     placements = [p for p in PLACEMENTS if p != "list" or len(plain) >= 2]
     placement = rng.choices(placements, [PLACEMENTS[p] for p in placements])[0]
@@ -118,7 +121,9 @@ def append(
         style = "item" if placement == "list" else rng.choice(SENTENCE_STYLES)
         if placement == "before" and style == "parenthetical":
             style = "plain"
-        line = _render(constraint, style, rng)
+        line = render_statement(constraint, style, rng)
+        if constraint["id"] in lasting:
+            line = lasting_line(line, style, rng)
         lines.append(line)
         stated[i] = (constraint, _appended(constraint, why, style, line))
     text = text.strip()
@@ -133,7 +138,7 @@ def append(
             bound = bind(constraint["kwargs"], text)
             constraint = Constraint(id=constraint["id"], kwargs=bound)
             style = rng.choice(SENTENCE_STYLES)
-            line = _render(constraint, style, None)
+            line = render_statement(constraint, style, None)
             text = f"{text}\n\n{line}"
             stated[i] = (constraint, _appended(constraint, why, style, line))
     for i, (constraint, why) in enumerate(items):
@@ -147,33 +152,47 @@ def _appended(constraint: Constraint, why: str, style: Style, text: str) -> Stat
     return Stated(id=constraint["id"], how=APPENDED, why=why, style=style, text=text)
 
 
-def weave_reason(text: str, constraint: Constraint) -> str | None:
-    """None when `text` holds every value of the constraint (woven, so far); else why it
-    must be appended."""
+def weave_reason(text: str, constraint: Constraint, lasting: bool = False) -> str | None:
+    """None when `text` holds every value of the constraint - and, for one that lasts,
+    says that something holds from now on - (woven, so far); else why it must be
+    appended."""
     if kind(constraint).bind is not None:
         return BOUND
-    missing = missing_values(text, constraint)
-    return missing_reason(missing) if missing else None
+    missing = [v.text for v in missing_values(text, constraint)]
+    if lasting and not says_lasting(text):
+        missing.append(MARKER)
+    return "missing:" + ",".join(missing) if missing else None
 
 
 def compose(
-    text: str, drawn: list[Constraint], rng: random.Random, woven: bool = False
+    text: str,
+    drawn: list[Constraint],
+    rng: random.Random,
+    woven: bool = False,
+    lasting: frozenset[str] = frozenset(),
 ) -> tuple[str, list[Constraint], list[Stated]]:
     """The instruction: with `woven`, the constraints `text` states are kept woven and the
-    others appended; without, every constraint is appended (`--phrasing appended`)."""
+    others appended; without, every constraint is appended (`--phrasing appended`).
+    `lasting`: the types that hold from now on (a conversation's user turn)."""
     if woven:
-        return append(text, [(c, weave_reason(text, c)) for c in drawn], rng)
-    return append(text, [(c, BOUND if kind(c).bind else BY_SETTING) for c in drawn], rng)
+        reasons = [(c, weave_reason(text, c, c["id"] in lasting)) for c in drawn]
+        return append(text, reasons, rng, lasting)
+    reasons = [(c, BOUND if kind(c).bind else BY_SETTING) for c in drawn]
+    return append(text, reasons, rng, lasting)
 
 
 def restate(
-    instruction: str, constraints: list[Constraint], stated: list[Stated]
+    instruction: str,
+    constraints: list[Constraint],
+    stated: list[Stated],
+    lasting: frozenset[str] = frozenset(),
 ) -> tuple[list[Constraint], list[Stated], list[Constraint]]:
     """After a rewrite: (the constraints still stated, how, those dropped).
 
     An appended statement must still be in the text word for word, else its constraint is
     dropped (the rewrite may have removed it as part of a conflict). A woven one must still
-    hold its values, else it is to be appended again (`to_append`, LOST_IN_REFINE). A bound
+    hold its values (and still say it lasts, for a type in `lasting`), else it is to be
+    appended again (`to_append`, LOST_IN_REFINE). A bound
     constraint is bound again to the rewritten text and counts as stated when its new
     statement is there."""
     text = _normal(instruction)
@@ -181,7 +200,7 @@ def restate(
     dropped: list[Constraint] = []
     for constraint, how in zip(constraints, stated, strict=True):
         if how["how"] == WOVEN:
-            if missing_values(instruction, constraint):
+            if weave_reason(instruction, constraint, constraint["id"] in lasting):
                 kept.append((constraint, to_append(constraint, LOST_IN_REFINE)))
             else:
                 kept.append((constraint, woven(instruction, constraint)))
@@ -193,7 +212,7 @@ def restate(
             style = how["style"]
             assert style, how  # appended: every pending statement was appended before a rewrite
             how = how.copy()
-            how["text"] = _render(constraint, style, None)
+            how["text"] = render_statement(constraint, style, None)
         if _normal(how["text"]) in text:
             kept.append((constraint, how))
         else:
@@ -212,15 +231,20 @@ def to_append(constraint: Constraint, why: str) -> Stated:
 
 
 def append_pending(
-    text: str, constraints: list[Constraint], stated: list[Stated], rng: random.Random
+    text: str,
+    constraints: list[Constraint],
+    stated: list[Stated],
+    rng: random.Random,
+    lasting: frozenset[str] = frozenset(),
 ) -> tuple[str, list[Constraint], list[Stated]]:
-    """`text` with a statement appended for every pending constraint (`to_append`); the
-    woven ones' spans read again from the new text."""
+    """`text` with a statement appended for every pending constraint (`to_append`; one of
+    a type in `lasting` says it holds from now on); the woven ones' spans read again from
+    the new text."""
     todo = [i for i, how in enumerate(stated) if pending(how)]
     if not todo:
         return text, constraints, stated
     items: list[tuple[Constraint, str | None]] = [(constraints[i], stated[i]["why"]) for i in todo]
-    text, added, how = append(text, items, rng)
+    text, added, how = append(text, items, rng, lasting)
     constraints, stated = list(constraints), list(stated)
     for i, constraint, new in zip(todo, added, how, strict=True):
         constraints[i], stated[i] = constraint, new
@@ -244,10 +268,12 @@ def judge_questions(constraints: list[Constraint]) -> list[str]:
     return [ask(c["kwargs"]) for c in constraints if (ask := kind(c).question)]
 
 
-def fidelity_question(constraint: Constraint) -> str:
+def fidelity_question(constraint: Constraint, lasting: bool = False) -> str:
     """The yes/no question that pins what a woven statement must mean: the reference
-    statement, with IFEval's relations spelled out where the type has one."""
-    question = f'Does the instruction ask for exactly this: "{sentence(constraint)}"?'
+    statement, with IFEval's relations spelled out where the type has one; for one that
+    lasts, that it holds for every later answer too."""
+    scope = ", for this answer and every later one" if lasting else ""
+    question = f'Does the instruction ask for exactly this{scope}: "{sentence(constraint)}"?'
     relation = next(
         (constraint["kwargs"][k] for k in RELATION_KEYS if k in constraint["kwargs"]), None
     )
