@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Overwrite
 
 # any compiled graph: the sample graph, or another over the same checkpoints
 Graph = CompiledStateGraph[Any, Any, Any, Any]
@@ -21,7 +22,9 @@ def trajectory(graph: Graph, thread_id: str) -> list[dict[str, Any]]:
         for task in snapshot.tasks:
             if task.name == "__start__" or (task.result is None and task.error is None):
                 continue
-            update = dict(task.result or {})
+            # a new turn resets the per-turn lists (LangGraph's Overwrite): shown as set
+            result = (task.result or {}).items()
+            update = {k: v.value if isinstance(v, Overwrite) else v for k, v in result}
             calls = update.pop("llm_calls", [])
             steps.append(
                 {
@@ -49,6 +52,17 @@ def how_stated(stated: dict[str, Any]) -> str:
     return f"{stated['id']} appended ({stated['why']}{style})"
 
 
+def held_line(constraint: dict[str, Any]) -> str:
+    """A constraint in force at a turn, with where it comes from."""
+    kwargs = json.dumps(constraint["kwargs"], ensure_ascii=False)
+    since = {
+        "system": "system message",
+        "from_now_on": f"from now on, since turn {constraint['since']}",
+        "turn": "this turn",
+    }[constraint["scope"]]
+    return f"{constraint['id']} {kwargs} ({since})"
+
+
 def describe(update: dict[str, Any], width: int = 300) -> list[str]:
     """Human-readable lines for one step's update.
 
@@ -60,8 +74,22 @@ def describe(update: dict[str, Any], width: int = 300) -> list[str]:
         return text if len(text) <= width else text[: width - 3] + "..."
 
     lines = []
+    if "turn" in update:  # a conversation's next turn: say so, not each field it empties
+        lines.append(f"=== turn {update['turn']} ===")
+        update = {k: v for k, v in update.items() if k != "turn" and (v or k == "instruction")}
     for key, value in update.items():
-        if key == "consistency":
+        if key == "turns":
+            for done in value:
+                lines.append(f"turn {done['turn']} verified; its answer: {short(done['response'])}")
+        elif key == "system":
+            lines.append(f"system message: {short(value['text'])}")
+            lines += [f"  {how_stated(s)}: {short(s['text'])}" for s in value["stated"]]
+        elif key == "scopes":
+            lines.append("scopes: " + ", ".join(f"{t} {s}" for t, s in value.items()))
+        elif key == "held":
+            lines.append("in force from before:")
+            lines += [f"  {held_line(c)}" for c in value]
+        elif key == "consistency":
             for check in value:
                 verdict = "conflict" if check["conflict"] else "consistent"
                 lines.append(f"round {check['round']}: {verdict} - {check['explanation']}")

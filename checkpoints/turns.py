@@ -6,7 +6,8 @@ single-turn sample has (instruction, constraints, attempts, ...) and the turns v
 before it in `turns`, each a snapshot of those fields; `held` lists what was in force from
 before a turn (the system message's constraints, and earlier ones asked for "from now on").
 A single-turn sample has neither `turn` nor `system` in its state, and an empty `turns`
-column.
+column. A conversation accepted without its last turn (--keep-prefix) says in `stopped`
+which turn could not pass, and why.
 
 One turn's record:
 
@@ -104,7 +105,8 @@ def turn_records(state: dict[str, Any]) -> list[dict[str, Any]]:
     sample's reason."""
     records = [turn_record(t) for t in turn_states(state)]
     if records and not records[-1]["passed"] and not records[-1]["reason"]:
-        records[-1]["reason"] = state.get("reason") or ""
+        ending = state.get("stopped") or state  # --keep-prefix keeps why it stopped
+        records[-1]["reason"] = ending.get("reason") or ""
     return records
 
 

@@ -6,6 +6,10 @@ is kept in the state with the instruction it looked at, so the rounds show in th
 trajectory. When the instruction has woven constraints, the same call answers one yes/no
 question per woven constraint (`stating.fidelity_question`); a NO sends the sample to
 `restate`, which appends that constraint's statement, and the new text is checked again.
+
+In a conversation the check is of the latest user message against itself and against
+every rule still in force (the system message's, earlier ones asked for from now on),
+which cannot change: a refinement rewrites the latest message only.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from nodes.constraints.stating import (
     to_append,
 )
 from nodes.context import SampleContext
+from nodes.conversation import held_lines, in_conversation, lasting
 from nodes.instruction import INSTRUCTION_SCHEMA, degenerate, instruction_update
 from nodes.llm import ask_json
 from nodes.state import (
@@ -65,12 +70,17 @@ def check_consistency(state: SampleState, runtime: Runtime[SampleContext]) -> di
     round_ = len(state.get("consistency", []))
     constraints, stated = state.get("constraints", []), state.get("stated", [])
     woven = [c for c, how in zip(constraints, stated, strict=True) if how["how"] == WOVEN]
-    questions = [fidelity_question(c) for c in woven]
+    lasts = lasting(state.get("scopes") or {})
+    questions = [fidelity_question(c, c["id"] in lasts) for c in woven]
     sampling = settings.sampling("check_consistency", sample_key(state), round_)
     prompt, values = "check_consistency", {"instruction": state["instruction"]}
-    if questions:
+    numbered = "\n".join(f"{i}. {q}" for i, q in enumerate(questions, 1))
+    if in_conversation(state):
+        prompt = "check_turn_consistency"
+        values |= {"held": held_lines(state), "questions": numbered or "(none)"}
+    elif questions:
         prompt = "check_woven_consistency"
-        values["questions"] = "\n".join(f"{i}. {q}" for i, q in enumerate(questions, 1))
+        values["questions"] = numbered
     data, completion = ask_json(llm, prompt, sampling, consistency_schema(len(questions)), **values)
     update: dict = {"llm_calls": completion.records("check_consistency")}
     if not (isinstance(data, dict) and isinstance(data.get("conflict"), bool)):
@@ -114,7 +124,7 @@ def restate_unfaithful(state: SampleState, runtime: Runtime[SampleContext]) -> d
     ]
     rng = settings.rng(f"{sample_key(state)}/restate/{last['round']}")
     instruction, constraints, stated = append_pending(
-        state["instruction"], constraints, stated, rng
+        state["instruction"], constraints, stated, rng, lasting(state.get("scopes") or {})
     )
     return {"instruction": instruction, "constraints": constraints, "stated": stated}
 
@@ -127,27 +137,30 @@ def refine(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     llm, settings = runtime.context.llm, runtime.context.settings
     last = state["consistency"][-1]
     constraints = state.get("constraints", [])
+    lasts = lasting(state.get("scopes") or {})
     appended = [s for s in state.get("stated", []) if s["how"] != WOVEN]
     sampling = settings.sampling("refine", sample_key(state), last["round"])
-    data, completion = ask_json(
-        llm,
-        "refine",
-        sampling,
-        INSTRUCTION_SCHEMA,
-        instruction=state["instruction"],
-        explanation=last["explanation"] or "two requirements contradict each other",
-        requirements="\n".join(f"- {s['text']}" for s in appended) or "(none)",
-    )
-    update: dict = {"llm_calls": completion.records("refine")}
+    values = {
+        "instruction": state["instruction"],
+        "explanation": last["explanation"] or "two requirements contradict each other",
+        "requirements": "\n".join(f"- {s['text']}" for s in appended) or "(none)",
+    }
+    prompt = "refine"
+    if in_conversation(state):  # the rules in force stay; only the latest message changes
+        prompt, values["held"] = "refine_turn", held_lines(state)
+    data, completion = ask_json(llm, prompt, sampling, INSTRUCTION_SCHEMA, **values)
+    update = {"llm_calls": completion.records("refine")}
     written = instruction_update(data, completion.text, "refine")
     if "instruction" not in written:
         return update | written
     problem = degenerate(written["instruction"], state["request"])
     if problem:
         return update | failed(f"refine_{problem}", written["instruction"])
-    kept, stated, dropped = restate(written["instruction"], constraints, state.get("stated", []))
+    kept, stated, dropped = restate(
+        written["instruction"], constraints, state.get("stated", []), lasts
+    )
     rng = settings.rng(f"{sample_key(state)}/{LOST_IN_REFINE}/{last['round']}")
-    instruction, kept, stated = append_pending(written["instruction"], kept, stated, rng)
+    instruction, kept, stated = append_pending(written["instruction"], kept, stated, rng, lasts)
     update |= {"instruction": instruction, "constraints": kept, "stated": stated}
     if dropped:
         update["dropped_constraints"] = state.get("dropped_constraints", []) + dropped

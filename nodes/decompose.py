@@ -4,6 +4,10 @@ The judge is asked about content: what code checks is kept out. Appended stateme
 cut out of the instruction decompose sees; woven ones cannot be, so decompose is told how
 each reads in this instruction and asked to leave them alone, and a question that restates
 one anyway (it holds all of that constraint's values) is dropped and recorded.
+
+In a conversation decompose reads the latest message with the conversation before it,
+and is also told to leave alone the rules in force from before (code checks them, or the
+judge answers their fixed question): the criteria are about what this message asks.
 """
 
 from __future__ import annotations
@@ -13,8 +17,16 @@ import re
 from langgraph.runtime import Runtime
 
 from nodes.constraints import Constraint
-from nodes.constraints.stating import WOVEN, judge_questions, kind, values, without_checked
+from nodes.constraints.stating import (
+    WOVEN,
+    judge_questions,
+    kind,
+    sentence,
+    values,
+    without_checked,
+)
 from nodes.context import SampleContext
+from nodes.conversation import checked_constraints, in_conversation, transcript
 from nodes.llm import ask_json
 from nodes.state import (
     TOKENS_PER_CRITERION,
@@ -75,17 +87,19 @@ def decompose(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     can check, then the model's questions about the instruction less the sentences code
     checks (code decides those; the judge is not asked to count words or commas)."""
     llm, settings = runtime.context.llm, runtime.context.settings
-    constraints = state.get("constraints", [])
+    own, constraints = state.get("constraints", []), checked_constraints(state)
     sampling = settings.sampling("decompose", sample_key(state)).capped(
         16 + TOKENS_PER_CRITERION * settings.max_criteria
     )
-    values = {
-        "instruction": without_checked(state["instruction"], constraints, state.get("stated", []))
-    }
+    values = {"instruction": without_checked(state["instruction"], own, state.get("stated", []))}
     checked = checked_requirements(state)
-    if checked:  # woven statements: decompose is told to leave them to code
-        values["checked"] = "\n".join(f"- {text}" for text in checked)
     prompt = "decompose_woven" if checked else "decompose"
+    if in_conversation(state):
+        held = [Constraint(id=c["id"], kwargs=c["kwargs"]) for c in state.get("held", [])]
+        checked += [sentence(c) for c in held]
+        prompt, values["conversation"] = "decompose_turn", transcript(state)
+    if checked or prompt == "decompose_turn":  # decompose is told to leave them alone
+        values["checked"] = "\n".join(f"- {text}" for text in checked) or "(none)"
     data, completion = ask_json(
         llm, prompt, sampling, criteria_schema(settings.max_criteria), **values
     )

@@ -16,10 +16,12 @@ from functools import cache
 
 from langgraph.runtime import Runtime
 
-from nodes.constraints import Constraint, DrawContext, draw_constraints
+from nodes.constraints import Constraint, DrawContext, draw_constraints, known
+from nodes.constraints.scopes import draw_scopes
 from nodes.constraints.stating import compose, kind, sentence
 from nodes.constraints.stating import values as values_of
 from nodes.context import SampleContext
+from nodes.conversation import lasting
 from nodes.llm import ask_json
 from nodes.persona import voice
 from nodes.state import SampleState, failed, sample_key
@@ -44,6 +46,7 @@ def _prompt_phrases() -> frozenset[tuple[str, ...]]:
     """Every run of ECHO_WORDS words in the fixed text of the instruction-writing prompts."""
     phrases: set[tuple[str, ...]] = set()
     prompts = ("make_instruction", "make_woven_instruction", "make_wild_instruction", "refine")
+    prompts += ("make_followup", "make_woven_followup", "refine_turn", "check_turn_consistency")
     for name in (*prompts, "check_consistency", "check_woven_consistency"):
         for _, template in load(name):
             for fixed in re.split(r"\$\w+", template.template):  # runs end at a placeholder
@@ -76,17 +79,24 @@ def instruction_update(data: object, reply: str, reason_prefix: str) -> dict:
     return {"instruction": instruction} if instruction else failed(f"{reason_prefix}_empty")
 
 
-def requirements(drawn: list[Constraint], with_values: bool) -> str:
-    """The drawn constraints as the model is shown them: each reference sentence, and what
-    must stay exact. One that depends on the instruction itself (the request a response
-    must repeat) is stated once it is written, so it is left out."""
+LASTING_MARK = " (from now on: ask for it in this answer and every later one, and say so)"
+
+
+def requirements(
+    drawn: list[Constraint], with_values: bool, lasting: frozenset[str] = frozenset()
+) -> str:
+    """The drawn constraints as the model is shown them: each reference sentence, what
+    must stay exact, and - in a conversation - whether it holds from now on. One that
+    depends on the instruction itself (the request a response must repeat) is stated once
+    it is written, so it is left out."""
     lines = []
     for constraint in drawn:
         if kind(constraint).bind is not None:
             continue
         exact = [v.text for v in values_of(constraint) if v.kind != "term"]
         keep = f" (keep exactly: {', '.join(exact)})" if with_values and exact else ""
-        lines.append(f"- {sentence(constraint)}{keep}")
+        last = LASTING_MARK if constraint["id"] in lasting else ""
+        lines.append(f"- {sentence(constraint)}{keep}{last}")
     return "\n".join(lines) or "(none yet)"
 
 
@@ -98,23 +108,29 @@ def make_instruction(state: SampleState, runtime: Runtime[SampleContext]) -> dic
     rng = settings.rng(key)
     if settings.mode != "wild":
         context = DrawContext(request=request, scenario=scenario)
-        drawn = draw_constraints(rng, context, settings.drawable_types())
+        held = [known(c["id"]) for c in state.get("held", [])]  # a system message's
+        drawn = draw_constraints(rng, context, settings.drawable_types(), held)
+    conversation: dict = {}
+    if settings.turns > 1:  # the first message of a conversation: what lasts, from now on
+        conversation = {"turn": 1, "scopes": draw_scopes(settings.rng(f"{key}/scopes"), drawn)}
+    lasts = lasting(conversation.get("scopes", {}))
     values = {"request": request, "scenario": scenario, "voice": voice(state)}
     weave = bool(drawn) and settings.phrasing == "woven"
     if drawn:
         prompt = "make_woven_instruction" if weave else "make_instruction"
-        values["constraints"] = requirements(drawn, with_values=weave)
+        values["constraints"] = requirements(drawn, with_values=weave, lasting=lasts)
     else:
         prompt = "make_wild_instruction"
     data, completion = ask_json(
         llm, prompt, settings.sampling("make_instruction", key), INSTRUCTION_SCHEMA, **values
     )
     update = {"constraints": drawn, "llm_calls": completion.records("make_instruction")}
+    update |= conversation
     written = instruction_update(data, completion.text, "instruction")
     if "instruction" not in written:
         return update | written
     problem = degenerate(written["instruction"], request)
     if problem:
         return update | failed(f"instruction_{problem}", written["instruction"])
-    instruction, constraints, stated = compose(written["instruction"], drawn, rng, weave)
+    instruction, constraints, stated = compose(written["instruction"], drawn, rng, weave, lasts)
     return update | {"instruction": instruction, "constraints": constraints, "stated": stated}

@@ -18,6 +18,7 @@ from langgraph.runtime import Runtime
 from nodes.constraints import Constraint, check
 from nodes.constraints.stating import kind
 from nodes.context import SampleContext
+from nodes.conversation import checked_constraints, in_conversation, transcript, turn_of
 from nodes.llm import ask_json
 from nodes.state import (
     MAX_KEPT_REPLY,
@@ -30,6 +31,7 @@ from nodes.state import (
 )
 
 VERDICTS = ("YES", "NO")
+KEPT_PREFIX = "verified_prefix"  # accepted with the turns verified before the last one
 
 
 def verdict_schema(count: int) -> dict:
@@ -114,7 +116,7 @@ def verify(
     """One response (candidate number `candidate` of several, or the only one) of the
     sample `key`: code checks first; the judge only when they all pass."""
     criteria = state["criteria"]
-    constraints = state.get("constraints", [])
+    constraints = checked_constraints(state)  # everything in force, in a conversation
     attempt = Attempt(
         attempt=round_, response=response, checks=[], verdicts=[], passed=False, reason=""
     )
@@ -129,15 +131,17 @@ def verify(
         return attempt | {"reason": f"check_failed:{failing[0]}"}, []
     sampling = context.settings.sampling("judge", key, *call)
     sampling = sampling.capped(24 + TOKENS_PER_VERDICT * len(criteria))
+    values = {
+        "instruction": state["instruction"],
+        "response": response,
+        "questions": "\n".join(f"{i}. {q}" for i, q in enumerate(criteria, 1)),
+        "count": len(criteria),
+    }
+    prompt = "judge"
+    if in_conversation(state):  # the judge sees the conversation before the latest message
+        prompt, values["conversation"] = "judge_turn", transcript(state)
     data, completion = ask_json(
-        context.llm,
-        "judge",
-        sampling,
-        verdict_schema(len(criteria)),
-        instruction=state["instruction"],
-        response=response,
-        questions="\n".join(f"{i}. {q}" for i, q in enumerate(criteria, 1)),
-        count=len(criteria),
+        context.llm, prompt, sampling, verdict_schema(len(criteria)), **values
     )
     calls = completion.records("judge")
     verdicts = read_verdicts(data, len(criteria))
@@ -153,7 +157,18 @@ def verify(
 
 
 def accept(state: SampleState) -> dict:
-    return {"status": "accepted", "reason": "all_criteria_passed"}
+    """Every turn verified: accepted. With --keep-prefix, a conversation whose later turn
+    could not pass is accepted with the turns verified before it; `stopped` says which
+    turn stopped it, and how (the status and reason it would have ended with)."""
+    if any(a["passed"] for a in state.get("attempts", [])):
+        return {"status": "accepted", "reason": "all_criteria_passed"}
+    ending = (
+        {"status": state["status"], "reason": state["reason"]}
+        if state.get("status")
+        else reject(state)
+    )
+    stopped = {"turn": turn_of(state), **ending}
+    return {"status": "accepted", "reason": KEPT_PREFIX, "stopped": stopped}
 
 
 def reject(state: SampleState) -> dict:

@@ -12,6 +12,8 @@ from operator import add
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from nodes.constraints import Constraint, ConstraintType, known, types_of
+from nodes.constraints.base import Kwargs
+from nodes.constraints.scopes import Scope
 from nodes.constraints.stating import Stated
 from nodes.llm import Sampling
 
@@ -59,6 +61,43 @@ class Attempt(TypedDict):
     candidate: NotRequired[int]  # which of the round's --candidates responses, when several
 
 
+class Held(TypedDict):
+    """A constraint in force at a turn of a conversation: how long it holds, and since
+    which turn (0: the system message)."""
+
+    id: str
+    kwargs: Kwargs
+    scope: Scope
+    since: int
+
+
+class SystemPrompt(TypedDict):
+    """A conversation's system message and the constraints it states (held every turn)."""
+
+    text: str
+    constraints: list[Constraint]
+    stated: list[Stated]
+
+
+class Turn(TypedDict, total=False):
+    """A verified turn of a conversation: the per-turn fields of the state as they stood
+    when it passed (`checkpoints.turns.TURN_FIELDS`), and its number."""
+
+    turn: int
+    instruction: str
+    constraints: list[Constraint]
+    stated: list[Stated]
+    scopes: dict[str, Scope]
+    held: list[Held]
+    dropped_constraints: list[Constraint]
+    consistency: list[ConsistencyCheck]
+    unresolved_conflict: bool
+    criteria: list[str]
+    restated_criteria: list[str]
+    attempts: list[Attempt]
+    response: str
+
+
 class SampleState(TypedDict, total=False):
     domain: str
     request: str
@@ -80,10 +119,19 @@ class SampleState(TypedDict, total=False):
     status: Status
     reason: str
     malformed_reply: str  # the model's unreadable reply that failed the sample
+    # A conversation (--turns, --system-constraints): the fields above are the turn being
+    # worked on; these say which turn, and hold what came before it.
+    turn: int  # 1, 2, ... up to --turns
+    system: SystemPrompt  # the system message, when the run states constraints there
+    scopes: dict[str, Scope]  # per constraint type of this turn: turn or from_now_on
+    held: list[Held]  # in force from before this turn: the system's, earlier lasting ones
+    turns: list[Turn]  # the turns verified before this one
+    stopped: dict[str, Any]  # --keep-prefix: the turn that could not pass, and why
 
 
 # Temperatures of the reference: 0.6 where an instruction is written or checked.
 _TEMPERATURE = {"make_instruction": 0.6, "check_consistency": 0.6, "refine": 0.6}
+_TEMPERATURE["write_turn"] = 0.6  # a conversation's next user message
 _TEMPERATURE["write_personas"] = 0.9  # people who differ from each other
 # Tokens a structured reply needs at most: an instruction, or a verdict on consistency (its
 # explanation is bounded at 300 characters). A small model that rambles inside a JSON
@@ -91,6 +139,7 @@ _TEMPERATURE["write_personas"] = 0.9  # people who differ from each other
 # their number of items where they are called.
 # check_consistency: its verdict, and YES/NO per woven constraint (at most five).
 _MAX_TOKENS = {"make_instruction": 320, "refine": 480, "check_consistency": 200}
+_MAX_TOKENS["write_turn"] = 320
 _MAX_TOKENS["write_personas"] = 640
 TOKENS_PER_CRITERION = 48
 TOKENS_PER_VERDICT = 6
@@ -118,6 +167,9 @@ class SampleSettings:
     max_refine_rounds: int = 2
     max_attempts: int = 3
     candidates: int = 1  # responses sampled per round; the first that passes is kept
+    turns: int = 1  # user turns per conversation (1: an instruction and its answer)
+    system_constraints: int = 0  # constraints a system message states for every turn
+    keep_prefix: bool = False  # a later turn that cannot pass: keep the verified turns
     max_criteria: int = 12
     max_tokens: int = 1024
     top_p: float = 0.8
@@ -171,13 +223,17 @@ def next_round(state: SampleState) -> int:
     return attempts[-1]["attempt"] + 1 if attempts else 1
 
 
-def sample_key(state: SampleState) -> str:
+def sample_key(state: SampleState, turn: int | None = None) -> str:
     """The sample's stable identity for seeding: its thread id (from the config of the
-    graph run this node is part of), else its content."""
+    graph run this node is part of), else its content; with the turn's number from a
+    conversation's second turn on (this one's, or `turn`), so each turn draws and samples
+    afresh."""
     from langgraph.config import get_config  # here: LangGraph is slow to import
 
     thread_id = get_config().get("configurable", {}).get("thread_id")
-    return str(thread_id) if thread_id else f"{state.get('request')}\n{state.get('scenario')}"
+    key = str(thread_id) if thread_id else f"{state.get('request')}\n{state.get('scenario')}"
+    turn = turn or state.get("turn", 1)
+    return key if turn == 1 else f"{key}/turn/{turn}"
 
 
 class DomainTask(TypedDict):

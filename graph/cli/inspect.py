@@ -80,7 +80,7 @@ def list_samples(shown: list[dict], rows: list[dict], as_json: bool) -> None:
 
 
 def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool) -> None:
-    from checkpoints.trajectory import describe, how_stated
+    from checkpoints.trajectory import describe
 
     if as_json:
         for step in steps:
@@ -93,19 +93,12 @@ def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool)
         click.echo(f"error: {row['error']}")
     if row.get("persona"):
         click.echo(f"persona: {row['persona']}")
-    results = {c["id"]: c for c in row.get("checks") or []}
-    stated = {s["id"]: s for s in row.get("stated") or []}
-    for constraint in row.get("constraints") or []:
-        result = results.get(constraint["id"])
-        verdict = "-" if result is None else ("pass" if result["passed"] else "FAIL")
-        by = f" ({result['by']})" if result else ""
-        kwargs = json.dumps(constraint["kwargs"], ensure_ascii=False)
-        kwargs = kwargs if len(kwargs) <= 160 else kwargs[:157] + "..."
-        click.echo(f"constraint {constraint['id']} {kwargs}: {verdict}{by}")
-        if constraint["id"] in stated:
-            how = stated[constraint["id"]]
-            text = " ".join(how["text"].split())
-            click.echo(f"  {how_stated(how).split(' ', 1)[1]}: {text or '-'}")
+    if row.get("turns"):
+        for line in conversation_lines(row):
+            click.echo(line)
+    else:
+        for line in constraint_lines(row.get("constraints"), row.get("stated"), row.get("checks")):
+            click.echo(line)
     for line in curation_lines(row.get("curation")):
         click.echo(line)
     if not steps and row.get("state"):  # pruned: what the final state records
@@ -127,6 +120,49 @@ def show_sample(row: dict[str, Any], steps: list[dict[str, Any]], as_json: bool)
             click.echo(f"  error: {step['error']}")
         for line in describe(step["update"]):
             click.echo(f"  {line}")
+
+
+def constraint_lines(
+    constraints: list[dict] | None, stated: list[dict] | None, checks: list[dict] | None
+) -> list[str]:
+    """Each constraint with its values, its check on the kept response, and how it is stated."""
+    from checkpoints.trajectory import how_stated
+
+    results = {c["id"]: c for c in checks or []}
+    how = {s["id"]: s for s in stated or []}
+    lines = []
+    for constraint in constraints or []:
+        result = results.get(constraint["id"])
+        verdict = "-" if result is None else ("pass" if result["passed"] else "FAIL")
+        by = f" ({result['by']})" if result else ""
+        kwargs = json.dumps(constraint["kwargs"], ensure_ascii=False)
+        kwargs = kwargs if len(kwargs) <= 160 else kwargs[:157] + "..."
+        scope = f" [{constraint['scope']}]" if "scope" in constraint else ""
+        lines.append(f"constraint {constraint['id']}{scope} {kwargs}: {verdict}{by}")
+        if constraint["id"] in how:
+            text = " ".join(how[constraint["id"]]["text"].split())
+            lines.append(f"  {how_stated(how[constraint['id']]).split(' ', 1)[1]}: {text or '-'}")
+    return lines
+
+
+def conversation_lines(row: dict[str, Any]) -> list[str]:
+    """A conversation turn by turn: its system message, then each turn's user message, its
+    constraints, what else was in force, the checks and the kept answer."""
+    from checkpoints.trajectory import held_line
+
+    lines = [f"system message: {row['system']}"] if row.get("system") else []
+    for turn in row["turns"]:
+        verdict = "verified" if turn["passed"] else f"not verified ({turn['reason'] or '-'})"
+        lines += ["", f"turn {turn['turn']}: {verdict}", f"user: {turn['user']}"]
+        lines += constraint_lines(turn["constraints"], turn["stated"], turn["checks"])
+        own = {c["id"] for c in turn["constraints"]}
+        results = {c["id"]: c for c in turn["checks"]}
+        for held in (c for c in turn["in_force"] if c["id"] not in own):
+            result = results.get(held["id"])
+            verdict = "-" if result is None else ("pass" if result["passed"] else "FAIL")
+            lines.append(f"in force: {held_line(held)}: {verdict}")
+        lines.append(f"answer ({turn['attempts']} attempts): {turn['response'] or '-'}")
+    return lines
 
 
 def print_meta(store: RunStore | None, run_dir: Run, as_json: bool) -> None:

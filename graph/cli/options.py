@@ -170,6 +170,31 @@ sample_options = stack(
         "llamacpp]. A scenario file's own personas are used as they are.",
     ),
     click.option(
+        "--turns",
+        type=click.IntRange(1),
+        default=1,
+        show_default=True,
+        help="User turns per conversation. After a verified turn the same person writes a "
+        "follow-up with constraints of its own, each held for that turn only or from now on; "
+        "every answer is checked against everything in force at it (1: one instruction and "
+        "its answer).",
+    ),
+    click.option(
+        "--system-constraints",
+        type=click.IntRange(0),
+        default=0,
+        show_default=True,
+        help="Constraints stated in a system message and checked at every turn, drawn from "
+        "the types a system prompt sets: language, case, format, punctuation and forbidden "
+        "words, start and end phrases, role, tone, audience.",
+    ),
+    click.option(
+        "--keep-prefix",
+        is_flag=True,
+        help="A conversation whose later turn cannot pass keeps its verified turns "
+        "(accepted, reason verified_prefix) instead of being rejected whole.",
+    ),
+    click.option(
         "--max-refine-rounds",
         type=click.IntRange(0),
         default=2,

@@ -9,6 +9,7 @@ import click
 from click.core import ParameterSource
 
 from checkpoints.protocols import Run
+from nodes.constraints.scopes import SYSTEM_TYPES, system_types
 from nodes.llm import backend_named
 from nodes.state import SampleSettings
 
@@ -21,6 +22,9 @@ SAMPLE_SETTINGS = (
     "max_attempts",
     "candidates",
     "max_tokens",
+    "turns",
+    "system_constraints",
+    "keep_prefix",
 )
 
 
@@ -29,7 +33,16 @@ def sample_settings(backend: str, seed: int, **options: Any) -> SampleSettings:
     personas: int | None = options.pop("personas")
     if personas is None:  # a small model on the CPU writes no personas unless asked
         personas = 0 if backend_named(backend).small_by_default else 5
-    return SampleSettings(seed=seed, personas=personas, **{k: options[k] for k in SAMPLE_SETTINGS})
+    settings = SampleSettings(
+        seed=seed, personas=personas, **{k: options[k] for k in SAMPLE_SETTINGS}
+    )
+    if settings.system_constraints and not system_types(settings.pool()):
+        raise click.BadParameter(
+            "no constraint type drawn here can be stated in a system message; add one of "
+            f"{', '.join(sorted(SYSTEM_TYPES))} to --constraint-types",
+            param_hint="--system-constraints",
+        )
+    return settings
 
 
 def as_recorded(run: Run, settings: SampleSettings) -> SampleSettings:

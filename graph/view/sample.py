@@ -36,6 +36,12 @@ SHOWN = {
     "status",
     "reason",
     "malformed_reply",
+    # a conversation's (laid out turn by turn, from the row's `turns` and `system`)
+    "turn",
+    "turns",
+    "system",
+    "scopes",
+    "held",
 }
 
 
@@ -138,6 +144,37 @@ def sample_page(row: dict[str, Any]) -> dict[str, Any]:
         "calls": state.get("llm_calls") or [],
         "extra": {k: as_json(v) for k, v in state.items() if k not in SHOWN},
         "malformed_reply": state.get("malformed_reply", ""),
+        "turns": [_turn(t) for t in row.get("turns") or []],
+    }
+
+
+SINCE = {"system": "system message", "from_now_on": "from now on", "turn": "this turn"}
+
+
+def _turn(turn: dict[str, Any]) -> dict[str, Any]:
+    """One turn of a conversation: its message, everything in force at it with the check
+    on the kept answer, and the judge's verdicts."""
+    checks = {c["id"]: c for c in turn["checks"]}
+    own = {c["id"] for c in turn["constraints"]}
+    return {
+        "turn": turn["turn"],
+        "user": turn["user"],
+        "passed": turn["passed"],
+        "reason": turn["reason"],
+        "attempts": turn["attempts"],
+        "response": turn["response"],
+        "in_force": [
+            {
+                "id": c["id"],
+                "kwargs": as_json(c["kwargs"]),
+                "scope": SINCE[c["scope"]]
+                + (f" (since turn {c['since']})" if c["scope"] == "from_now_on" else ""),
+                "stated_here": c["id"] in own,
+                "check": checks.get(c["id"]),
+            }
+            for c in turn["in_force"]
+        ],
+        "judged": list(zip(turn["criteria"], turn["verdicts"], strict=False)),
     }
 
 

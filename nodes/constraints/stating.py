@@ -55,7 +55,8 @@ class Stated(TypedDict):
     how: Literal["woven", "appended"]
     # appended: BY_SETTING, BOUND, "missing:<value>,...", LLM_SAID_NO, LOST_IN_REFINE, SYSTEM
     why: str
-    style: Style | Literal[""]  # the appended phrasing's style ("plain", "item", ...); "" when woven
+    # the appended phrasing's style ("plain", "item", ...); "" when woven
+    style: Style | Literal[""]
     text: str  # the appended sentence, or the woven span that states it
 
 

@@ -3,6 +3,7 @@ removed, parsed as JSON when a schema was asked for."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from nodes.llm.base import LLM, Completion, Sampling, parse_json, strip_think
@@ -31,12 +32,20 @@ def ask_json(
 
 
 def ask_n(
-    llm: LLM, prompt: str, sampling: Sampling, n: int, node: str, **values: object
+    llm: LLM,
+    prompt: str,
+    sampling: Sampling,
+    n: int,
+    node: str,
+    history: Sequence[dict[str, str]] = (),
+    **values: object,
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """`n` responses to one prompt, think blocks removed, and the accounting rows of the
     calls that made them: one request where the backend samples several at once (`n` on
-    vLLM and OpenAI-compatible servers), else `n` calls, each with its own seed."""
-    messages = render(prompt, **values)
+    vLLM and OpenAI-compatible servers), else `n` calls, each with its own seed. The chat
+    turns of `history` (a conversation so far) go before the prompt's last message."""
+    *head, last = render(prompt, **values)
+    messages = [*head, *history, last]
     if n > 1 and llm.several_per_request:
         completions = [llm.complete_n(messages, sampling, n)]
     else:
