@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 from grandalf.graphs import Edge, Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
+from grandalf.utils import Poset
 from langchain_core.runnables.graph import Graph as LangGraphDrawing
 from langgraph.constants import END, START
 from langgraph.graph.state import CompiledStateGraph
@@ -155,6 +156,8 @@ def layout(drawing: LangGraphDrawing) -> Layout:
         edge.view = _Viewer()
         edges.append(edge)
     graph = Graph(list(vertices.values()), edges)
+    for component in graph.C:  # grandalf gathers a component's edges in a set: keep our order
+        component.sE = Poset([e for e in edges if e in component.sE])
     inverted = [e for e, pair in zip(edges, pairs, strict=True) if pair in loops]
     for component in graph.C:
         sugiyama = SugiyamaLayout(component)

@@ -176,6 +176,7 @@ def deterministic_reply(body: dict) -> str:
 
     About one consistency check in four finds a conflict and one judgement in three says
     NO, so refinement and resampling run too; every answer meets `punctuation:no_comma`.
+    A conversation's prompts (--turns) are answered as their single-turn twins are.
     """
     user = body["messages"][-1]["content"]
     seed = body.get("seed") or 0
@@ -184,21 +185,23 @@ def deterministic_reply(body: dict) -> str:
     if name in ("make_instruction", "make_woven_instruction"):
         situation = user.split("Their situation: ")[1].split("\n")[0]
         return json.dumps({"instruction": f"Write a poem for this: {situation}"})
-    if name in ("check_consistency", "check_woven_consistency"):
+    if name in ("make_followup", "make_woven_followup"):
+        return json.dumps({"instruction": f"Now make it shorter, take {draw % 89}."})
+    if name in ("check_consistency", "check_woven_consistency", "check_turn_consistency"):
         reply = {"conflict": draw % 4 == 0, "explanation": f"checked {draw % 97}"}
         return json.dumps(with_answers(reply, body["messages"]))
-    if name == "refine":
+    if name in ("refine", "refine_turn"):
         return json.dumps({"instruction": f"Write a short poem, take {draw % 89}."})
     if name == "write_personas":
         count = int(re.search(r"Describe (\d+) different people", user).group(1))
         return json.dumps(
             {"personas": [f"A poet, number {i}, who writes tersely." for i in range(count)]}
         )
-    if name == "answer":
+    if name in ("answer", "answer_turn"):
         return f"Rain taps the glass\nthe street shines {seed % 1000}\nthe day slows."
-    if name in ("decompose", "decompose_woven"):
+    if name in ("decompose", "decompose_woven", "decompose_turn"):
         return json.dumps({"questions": ["Is it a poem?", "Does it mention rain?"]})
-    if name == "judge":
+    if name in ("judge", "judge_turn"):
         count = int(re.search(r"For each of the (\d+) questions", user).group(1))
         verdicts = ["NO" if draw % 3 == 0 else "YES"] + ["YES"] * (count - 1)
         return json.dumps({"verdicts": verdicts})
