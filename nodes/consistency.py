@@ -27,7 +27,7 @@ from nodes.constraints.stating import (
 )
 from nodes.context import SampleContext
 from nodes.conversation import held_lines, in_conversation, lasting
-from nodes.instruction import INSTRUCTION_SCHEMA, degenerate, instruction_update
+from nodes.instruction import INSTRUCTION_SCHEMA, instruction_update
 from nodes.llm import ask_json
 from nodes.state import (
     ConsistencyCheck,
@@ -150,12 +150,9 @@ def refine(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
         prompt, values["held"] = "refine_turn", held_lines(state)
     data, completion = ask_json(llm, prompt, sampling, INSTRUCTION_SCHEMA, **values)
     update = {"llm_calls": completion.records("refine")}
-    written = instruction_update(data, completion.text, "refine")
+    written = instruction_update(data, completion.text, "refine", state["request"])
     if "instruction" not in written:
         return update | written
-    problem = degenerate(written["instruction"], state["request"])
-    if problem:
-        return update | failed(f"refine_{problem}", written["instruction"])
     kept, stated, dropped = restate(
         written["instruction"], constraints, state.get("stated", []), lasts
     )

@@ -21,10 +21,10 @@ from nodes.constraints.scopes import FOLLOW_UP_WEIGHTS, draw_scopes
 from nodes.constraints.stating import compose
 from nodes.context import SampleContext
 from nodes.conversation import archive, fresh_turn, kept_after, lasting, transcript, turn_of
-from nodes.instruction import INSTRUCTION_SCHEMA, degenerate, instruction_update, requirements
+from nodes.instruction import INSTRUCTION_SCHEMA, instruction_update, requirements
 from nodes.llm import ask_json
 from nodes.persona import voice
-from nodes.state import SampleState, failed, sample_key
+from nodes.state import SampleState, sample_key
 
 
 def write_turn(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
@@ -54,11 +54,8 @@ def write_turn(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     )
     update = fresh_turn(turn, held) | {"turns": [*state.get("turns", []), done], "scopes": scopes}
     update["llm_calls"] = completion.records("write_turn")
-    written = instruction_update(data, completion.text, "followup")
+    written = instruction_update(data, completion.text, "followup", state["request"])
     if "instruction" not in written:
         return update | written
-    problem = degenerate(written["instruction"], state["request"])
-    if problem:
-        return update | failed(f"followup_{problem}", written["instruction"])
     instruction, constraints, stated = compose(written["instruction"], drawn, rng, weave, lasts)
     return update | {"instruction": instruction, "constraints": constraints, "stated": stated}

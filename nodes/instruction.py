@@ -71,12 +71,20 @@ def degenerate(text: str, request: str) -> str | None:
     return None
 
 
-def instruction_update(data: object, reply: str, reason_prefix: str) -> dict:
-    """The update for a {"instruction": ...} reply: the instruction, or the failure."""
+def instruction_update(data: object, reply: str, reason_prefix: str, request: str) -> dict:
+    """The update for a {"instruction": ...} reply: the instruction, or the failure (an
+    unreadable reply, an empty text, or one that is not a real task: `degenerate`)."""
     if not (isinstance(data, dict) and isinstance(data.get("instruction"), str)):
         return failed(f"{reason_prefix}_malformed", reply)
     instruction = data["instruction"].strip()
-    return {"instruction": instruction} if instruction else failed(f"{reason_prefix}_empty")
+    if not instruction:
+        return failed(f"{reason_prefix}_empty")
+    problem = degenerate(instruction, request)
+    return (
+        failed(f"{reason_prefix}_{problem}", instruction)
+        if problem
+        else {"instruction": instruction}
+    )
 
 
 LASTING_MARK = " (from now on: ask for it in this answer and every later one, and say so)"
@@ -126,11 +134,8 @@ def make_instruction(state: SampleState, runtime: Runtime[SampleContext]) -> dic
     )
     update = {"constraints": drawn, "llm_calls": completion.records("make_instruction")}
     update |= conversation
-    written = instruction_update(data, completion.text, "instruction")
+    written = instruction_update(data, completion.text, "instruction", request)
     if "instruction" not in written:
         return update | written
-    problem = degenerate(written["instruction"], request)
-    if problem:
-        return update | failed(f"instruction_{problem}", written["instruction"])
     instruction, constraints, stated = compose(written["instruction"], drawn, rng, weave, lasts)
     return update | {"instruction": instruction, "constraints": constraints, "stated": stated}
