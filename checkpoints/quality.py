@@ -12,21 +12,29 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-# Every constraint a sample stated (instruction written) or drew; `j.type` skips runs made
+# Every constraint a sample stated (instruction written) or drew - a conversation's at every
+# turn and in its system message (the columns hold them all); `j.type` skips runs made
 # before constraints had parameters (a list of ids then).
 _STATED = """
     select json_extract(j.value, '$.id') as type, s.id as sample, s.status, s.instruction != ''
         as stated
-    from samples s, json_each(s.state, '$.constraints') j where j.type = 'object'
+    from samples s, json_each(s.constraints) j where j.type = 'object'
 """
 _DROPPED = """
     select json_extract(j.value, '$.id') as type, s.id as sample
-    from samples s, json_each(s.state, '$.dropped_constraints') j where j.type = 'object'
+    from samples s, json_each(s.dropped_constraints) j where j.type = 'object'
 """
-_CHECKS = """
+# Every attempt: a single answer's, and those of each turn of a conversation.
+_ATTEMPTS = """
+    select a.value as attempt from samples s, json_each(s.state, '$.attempts') a
+    union all
+    select a.value from samples s, json_each(s.state, '$.turns') t,
+        json_each(t.value, '$.attempts') a
+"""
+_CHECKS = f"""
     select json_extract(c.value, '$.id') as type, json_extract(c.value, '$.by') as by,
            json_extract(c.value, '$.passed') as passed
-    from samples s, json_each(s.state, '$.attempts') a, json_each(a.value, '$.checks') c
+    from ({_ATTEMPTS}) a, json_each(a.attempt, '$.checks') c
 """
 
 # Warning thresholds: enough evidence, and a share that says something is off.
@@ -68,9 +76,8 @@ def warnings(db: sqlite3.Connection, figures: dict[str, Any]) -> list[str]:
     found = []
     total = figures["total"]
     verdicts = db.execute(
-        """select count(*), coalesce(sum(v.value = 'YES'), 0)
-           from samples s, json_each(s.state, '$.attempts') a, json_each(a.value, '$.verdicts') v
-        """
+        f"""select count(*), coalesce(sum(v.value = 'YES'), 0)
+            from ({_ATTEMPTS}) a, json_each(a.attempt, '$.verdicts') v"""
     ).fetchone()
     if verdicts[0] >= MIN_VERDICTS and verdicts[1] / verdicts[0] >= ALL_YES:
         found.append(
