@@ -22,12 +22,14 @@ def constraints(catalogue: str, as_json: bool) -> None:
     """List the constraint types: id, short name, where the type comes from, and how it is
     verified (code: a deterministic checker; judge: a yes/no question to the LLM judge).
     With --json, also each type's phrasings: the template per style that decif appends
-    when a constraint is not woven into the request ({field} marks where values go).
+    when a constraint is not woven into the request ({field} marks where values go), and
+    the scopes it may have in a conversation (turn, from_now_on, system).
 
     Ids and names are what --constraint-types takes, and what `nodes.constraints.check`
     takes in Python (IFEval's ids and kwargs work as IFEval writes them).
     """
     from nodes.constraints import types_of
+    from nodes.constraints.scopes import scopes_of
 
     kinds = types_of(CATALOGUES[catalogue])
     if as_json:
@@ -40,6 +42,7 @@ def constraints(catalogue: str, as_json: bool) -> None:
                 "description": k.description,
                 "conflicts": sorted(k.conflicts),
                 "phrasings": k.phrasings.templates(),
+                "scopes": scopes_of(k),
             }
             for k in kinds
         ]

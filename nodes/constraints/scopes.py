@@ -73,6 +73,19 @@ def can_last(kind: ConstraintType) -> bool:
     return kind.bind is None and kind.id not in TURN_ONLY
 
 
+def scopes_of(kind: ConstraintType) -> list[Scope]:
+    """The scopes a constraint of this type may have in a conversation."""
+    return [
+        scope
+        for scope, allowed in (
+            ("turn", True),
+            ("from_now_on", can_last(kind)),
+            ("system", kind.id in SYSTEM_TYPES),
+        )
+        if allowed
+    ]
+
+
 def system_types(pool: Sequence[ConstraintType]) -> list[ConstraintType]:
     """The types of `pool` a system message may state."""
     return [kind for kind in pool if kind.id in SYSTEM_TYPES]
