@@ -21,4 +21,4 @@ def system_prompt(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     text, stated = system_message(drawn, rng)
     held = [Held(id=c["id"], kwargs=c["kwargs"], scope="system", since=0) for c in drawn]
     system = SystemPrompt(text=text, constraints=drawn, stated=stated)
-    return {"system": system, "held": held, "turn": 1}
+    return {"system": system, "held": held}
