@@ -155,3 +155,10 @@ def test_a_conversation_in_postgresql_keeps_its_turns(postgres_run, tmp_path):
         {k: r[k] for k in keys} for r in local.rows()
     ]
     assert set(SAMPLE_COLUMNS) <= set(next(database.rows()))
+
+
+def test_decif_constraints_json_says_which_scopes_each_type_may_have():
+    rows = {r["id"]: r["scopes"] for r in json.loads(invoke("constraints", "--json"))}
+    assert rows[NO_COMMA] == ["turn", "from_now_on", "system"]
+    assert rows["combination:repeat_prompt"] == ["turn"]  # bound to its own message's text
+    assert rows["length_constraints:number_words"] == ["turn", "from_now_on"]
