@@ -12,6 +12,8 @@ like the first's.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
@@ -111,7 +113,7 @@ def build_sample_graph(checkpointer: Checkpointer = None) -> SampleGraph:
     builder.add_node("accept", accept)
     builder.add_node("reject", reject)
 
-    voices = {"persona": "choose_persona", "no persona": "make_instruction"}
+    voices: dict[Hashable, str] = {"persona": "choose_persona", "no persona": "make_instruction"}
     builder.add_conditional_edges(START, at_start, {"system prompt": "system_prompt", **voices})
     builder.add_conditional_edges("system_prompt", at_start, voices)
     builder.add_conditional_edges(

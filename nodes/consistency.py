@@ -149,7 +149,7 @@ def refine(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     if in_conversation(state):  # the rules in force stay; only the latest message changes
         prompt, values["held"] = "refine_turn", held_lines(state)
     data, completion = ask_json(llm, prompt, sampling, INSTRUCTION_SCHEMA, **values)
-    update = {"llm_calls": completion.records("refine")}
+    update: dict = {"llm_calls": completion.records("refine")}
     written = instruction_update(data, completion.text, "refine", state["request"])
     if "instruction" not in written:
         return update | written

@@ -45,8 +45,16 @@ def _words(text: str) -> list[str]:
 def _prompt_phrases() -> frozenset[tuple[str, ...]]:
     """Every run of ECHO_WORDS words in the fixed text of the instruction-writing prompts."""
     phrases: set[tuple[str, ...]] = set()
-    prompts = ("make_instruction", "make_woven_instruction", "make_wild_instruction", "refine")
-    prompts += ("make_followup", "make_woven_followup", "refine_turn", "check_turn_consistency")
+    prompts = (
+        "make_instruction",
+        "make_woven_instruction",
+        "make_wild_instruction",
+        "refine",
+        "make_followup",
+        "make_woven_followup",
+        "refine_turn",
+        "check_turn_consistency",
+    )
     for name in (*prompts, "check_consistency", "check_woven_consistency"):
         for _, template in load(name):
             for fixed in re.split(r"\$\w+", template.template):  # runs end at a placeholder

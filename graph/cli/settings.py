@@ -36,7 +36,7 @@ def sample_settings(backend: str, seed: int, **options: Any) -> SampleSettings:
     settings = SampleSettings(
         seed=seed, personas=personas, **{k: options[k] for k in SAMPLE_SETTINGS}
     )
-    if settings.system_constraints and not system_types(settings.pool()):
+    if settings.system_constraints and not system_types(settings.drawable_types()):
         raise click.BadParameter(
             "no constraint type drawn here can be stated in a system message; add one of "
             f"{', '.join(sorted(SYSTEM_TYPES))} to --constraint-types",

@@ -81,7 +81,7 @@ def alpaca_records(rows: Iterable[Row], system: str | None = None) -> list[dict]
     records = []
     for row in accepted(rows):
         *earlier, (instruction, output) = dialogue(row)
-        record = {"instruction": instruction, "input": "", "output": output}
+        record: dict[str, object] = {"instruction": instruction, "input": "", "output": output}
         if text := system_text(row, system):
             record["system"] = text
         if earlier:

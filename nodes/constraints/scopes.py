@@ -75,15 +75,12 @@ def can_last(kind: ConstraintType) -> bool:
 
 def scopes_of(kind: ConstraintType) -> list[Scope]:
     """The scopes a constraint of this type may have in a conversation."""
-    return [
-        scope
-        for scope, allowed in (
-            ("turn", True),
-            ("from_now_on", can_last(kind)),
-            ("system", kind.id in SYSTEM_TYPES),
-        )
-        if allowed
-    ]
+    allowed: dict[Scope, bool] = {
+        "turn": True,
+        "from_now_on": can_last(kind),
+        "system": kind.id in SYSTEM_TYPES,
+    }
+    return [scope for scope, may in allowed.items() if may]
 
 
 def system_types(pool: Sequence[ConstraintType]) -> list[ConstraintType]:
