@@ -162,3 +162,16 @@ def test_decif_constraints_json_says_which_scopes_each_type_may_have():
     assert rows[NO_COMMA] == ["turn", "from_now_on", "system"]
     assert rows["combination:repeat_prompt"] == ["turn"]  # bound to its own message's text
     assert rows["length_constraints:number_words"] == ["turn", "from_now_on"]
+
+
+def test_system_constraints_without_a_type_a_system_message_can_state_is_bad_input(tmp_path):
+    scenarios = tmp_path / "scenarios.jsonl"
+    scenarios.write_text(json.dumps({"request": "write a poem", "scenario": "A teacher."}) + "\n")
+    result = CliRunner().invoke(
+        cli,
+        ["run", "--run", str(tmp_path / "run"), "--scenarios", str(scenarios),
+         "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1",
+         "--constraint-types", "length_constraints:number_words", "--system-constraints", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--system-constraints" in result.output
+    assert "punctuation:no_comma" in result.output and not (tmp_path / "run").exists()
