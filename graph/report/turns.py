@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graph.report.format import share
+from graph.report.format import counted, share
 from graph.report.htmltable import table
 
 
@@ -26,8 +26,8 @@ def scope_rows(figures: dict[str, Any]) -> list[tuple]:
 
 def prefix_line(figures: dict[str, Any]) -> str:
     return (
-        f"{figures['samples']} conversations; {figures['kept_prefix']} accepted with their "
-        "verified turns only (--keep-prefix)"
+        f"{counted(figures['samples'], 'conversation')}; {figures['kept_prefix']} accepted "
+        "with their verified turns only (--keep-prefix)"
     )
 
 
