@@ -107,6 +107,12 @@ def warnings(db: sqlite3.Connection, figures: dict[str, Any]) -> list[str]:
     ]
     if never:
         found.append(f"never passed: {', '.join(never)}")
+    faults = sum(r["samples"] for r in figures["by_reason"] if r["reason"] == "internal_error")
+    if faults:
+        found.append(
+            f"{faults} samples failed on a fault in decif, not the model (internal_error; the "
+            "exception is in the error column): please report it; a rerun retries them"
+        )
     if total >= MIN_SAMPLES and figures["by_status"].get("failed", 0) / total > 0.5:
         found.append("more than half of the samples failed: see the outcomes")
     return found

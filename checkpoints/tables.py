@@ -14,9 +14,12 @@ from typing import Any
 from checkpoints.turns import conversation_columns, is_conversation, kept_attempt
 
 STATUSES = ("accepted", "rejected", "failed")  # every finished sample has one
-# Failures a rerun tries again: not the model's doing. `unfinished` is a sample whose
-# graph stopped without a final status (it should not happen; if it does, it is redone).
-RETRIED_REASONS = ("llm_error", "unfinished")
+# Failures a rerun tries again: not the model's doing. `internal_error` is a fault in
+# decif outside any LLM call (a bug; the exception is in `error`); `unfinished`
+# a sample whose graph stopped without a final status. Both should not happen; when they
+# do, a rerun resumes them from their last checkpoint, so no finished LLM call is paid
+# for again, and a fixed decif finishes them.
+RETRIED_REASONS = ("llm_error", "internal_error", "unfinished")
 
 SAMPLE_COLUMNS = {
     "id": str,

@@ -25,6 +25,7 @@ from graph.sample_graph import build_sample_graph
 from graph.sample_thread import advance, size_node_threads, tally
 from graph.scenarios import Scenario, make_scenario
 from graph.worker import work
+from nodes.constraints import load_models
 from nodes.context import MetaContext, SampleContext
 from nodes.llm import LLM
 from nodes.state import MetaSettings, MetaState, SampleSettings
@@ -51,6 +52,7 @@ async def run_samples(
     finished = store.finished_ids()
     todo = [(i, s) for i, s in enumerate(scenarios) if s.id not in finished]
     size_node_threads(2 * concurrency)  # a sample runs answer and decompose at once
+    load_models()  # once, before the samples' checks run side by side
     semaphore = asyncio.Semaphore(concurrency)
     # Kept up to date here (a query per finished sample would be O(n^2)); retried samples
     # count once they finish again. Only these scenarios' samples: the bar counts them.

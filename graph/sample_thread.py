@@ -15,7 +15,7 @@ from langchain_core.runnables import RunnableConfig
 from checkpoints.tables import STATUSES
 from graph.sample_graph import SampleGraph
 from nodes.context import SampleContext
-from nodes.llm import LLM, BackendError
+from nodes.llm import LLM, BackendError, LLMCallError
 from nodes.state import SampleState
 
 # Errors that mean the backend itself is gone: stop the run instead of failing samples.
@@ -54,8 +54,12 @@ async def advance(
     except FATAL_ERRORS + ENVIRONMENT_ERRORS:
         raise
     except Exception as err:  # one sample's trouble is recorded, not fatal
-        error = f"{type(err).__name__}: {err}"[:500]
-        state = (await graph.aget_state(config)).values
+        # an LLM call that failed is the sample's `llm_error`; anything else is a fault in
+        # decif, never the model's: both are retried on a rerun (see RETRIED_REASONS)
+        called = isinstance(err, LLMCallError)  # its text names the call's own error
+        error = (str(err) if called else f"{type(err).__name__}: {err}")[:500]
+        reason = "llm_error" if called else "internal_error"
+        state = {**(await graph.aget_state(config)).values, "status": "failed", "reason": reason}
     return state, error
 
 

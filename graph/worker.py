@@ -22,6 +22,7 @@ from checkpoints.protocols import SharedRun
 from graph.sample_graph import build_sample_graph
 from graph.sample_thread import advance, size_node_threads, tally
 from graph.scenarios import Scenario
+from nodes.constraints import load_models
 from nodes.context import SampleContext
 from nodes.llm import LLM
 from nodes.state import SampleSettings
@@ -47,6 +48,7 @@ async def work(
     counts by status once no sample is open (the other workers' included)."""
     store, me = run.store(), name or worker_name()
     size_node_threads(2 * concurrency)  # a sample runs answer and decompose at once
+    load_models()  # once, before the samples' checks run side by side
     held: dict[str, asyncio.Task] = {}
     totals = store.progress()
     bar = tqdm(

@@ -9,7 +9,9 @@ LLM judge as yes/no questions.
 
 `check(instruction_id, kwargs, response)` is the reusable entry point, e.g. as an RL
 reward: it accepts IFEval's ids and kwargs exactly as IFEval's `input_data.jsonl` writes
-them, open-instruct's IF-RLVR ids, and decif's short names.
+them, open-instruct's IF-RLVR ids, and decif's short names. It is safe to call from many
+threads at once, from the first call on; `load_models()` loads what the checkers need up
+front (a runner calls it before its samples run).
 
 `templates(instruction_id)` and `statements(constraint)` say what decif itself writes into
 instructions for a type: to tell its own sentences from leaked evaluation prompts.
@@ -46,6 +48,7 @@ from nodes.constraints.base import (
     lookup,
 )
 from nodes.constraints.draw import COUNT_WEIGHTS, conflict, draw_constraints, types_of
+from nodes.constraints.text import load as load_models
 
 __all__ = [
     "COUNT_WEIGHTS",
@@ -57,6 +60,7 @@ __all__ = [
     "conflict",
     "draw_constraints",
     "known",
+    "load_models",
     "lookup",
     "statements",
     "templates",

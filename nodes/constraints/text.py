@@ -12,16 +12,25 @@
   tokenizer), which IFEval's capital-word frequency counts over.
 - language: langdetect (IFEval's), seeded so the same text always gets the same answer.
 
-NLTK and langdetect load lazily: importing the catalogue stays cheap.
+NLTK and langdetect load lazily, so importing the catalogue stays cheap, and each loads
+once, under one lock: neither is safe to load from several threads at once (two threads
+importing NLTK together get a `_DeadlockError` or a "partially initialized module";
+langdetect's own `detect` publishes its detector before its profiles have loaded, so an
+early call sees a half-loaded one and names the wrong language). `load()` loads them all
+up front, as a runner does before its samples run concurrently; a checker called first
+from many threads at once (an RL reward worker) waits for the one load instead.
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from langdetect.detector_factory import DetectorFactory
     from nltk.tokenize.destructive import NLTKWordTokenizer
     from nltk.tokenize.punkt import PunktSentenceTokenizer
 
@@ -55,7 +64,27 @@ class _Orthography(dict):
         return 0
 
 
-@cache
+T = TypeVar("T")
+_LOADING = threading.Lock()  # one for every loader: NLTK's modules import each other
+
+
+def _loaded_once(load: Callable[[], T]) -> Callable[[], T]:
+    """`load()`'s result, made by the first caller while any other waits for it; never
+    seen half made (`functools.cache` would let two threads run `load` at once)."""
+    made: list[T] = []
+
+    @wraps(load)
+    def get() -> T:
+        if not made:
+            with _LOADING:
+                if not made:
+                    made.append(load())
+        return made[0]
+
+    return get
+
+
+@_loaded_once
 def _sentence_tokenizer() -> PunktSentenceTokenizer:
     import punkt
     from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
@@ -69,7 +98,7 @@ def _sentence_tokenizer() -> PunktSentenceTokenizer:
     return PunktSentenceTokenizer(params)
 
 
-@cache
+@_loaded_once
 def _word_tokenizer() -> NLTKWordTokenizer:
     from nltk.tokenize.destructive import NLTKWordTokenizer
 
@@ -91,12 +120,34 @@ def word_tokens(text: str) -> list[str]:
     return [token for sentence in sentences(text) for token in tokenizer.tokenize(sentence)]
 
 
+@_loaded_once
+def _language_profiles() -> DetectorFactory:
+    """langdetect's profiles, loaded into a factory of decif's own (not its module-level
+    one, which `langdetect.detect` shows other threads before it is loaded), seeded so the
+    same text always gets the same answer."""
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.set_seed(0)
+    return factory
+
+
 def detect_language(text: str) -> str | None:
     """The ISO 639-1 code langdetect finds, or None when it finds none (no letters)."""
-    import langdetect
+    detector = _language_profiles().create()  # a detector is one call's: not shared
+    from langdetect.lang_detect_exception import LangDetectException  # loaded by now
 
-    langdetect.DetectorFactory.seed = 0
     try:
-        return langdetect.detect(text)
-    except langdetect.LangDetectException:
+        detector.append(text)
+        return detector.detect()
+    except LangDetectException:
         return None
+
+
+def load() -> None:
+    """Load every model the checkers use (NLTK's tokenizers, langdetect's profiles) now,
+    rather than at the first check that needs one."""
+    _sentence_tokenizer()
+    _word_tokenizer()
+    _language_profiles()

@@ -3,11 +3,32 @@ removed, parsed as JSON when a schema was asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from nodes.llm.base import LLM, Completion, Sampling, parse_json, strip_think
+from nodes.llm.base import (
+    LLM,
+    BackendError,
+    Completion,
+    LLMCallError,
+    Sampling,
+    parse_json,
+    strip_think,
+)
 from prompts import render
+
+
+@contextmanager
+def calling() -> Iterator[None]:
+    """An exception raised by a call is the call's (`LLMCallError`), except a backend that
+    cannot go on at all and the machine's own trouble, which stop the run as they are."""
+    try:
+        yield
+    except (BackendError, OSError):
+        raise
+    except Exception as err:
+        raise LLMCallError(f"{type(err).__name__}: {err}") from err
 
 
 def ask(
@@ -15,7 +36,9 @@ def ask(
 ) -> Completion:
     """Render prompt file `prompt` and run it, under `schema` when given; think blocks
     removed from the reply."""
-    completion = llm.complete(render(prompt, **values), sampling, schema)
+    messages = render(prompt, **values)
+    with calling():
+        completion = llm.complete(messages, sampling, schema)
     completion.text = strip_think(completion.text)
     return completion
 
@@ -46,10 +69,11 @@ def ask_n(
     turns of `history` (a conversation so far) go before the prompt's last message."""
     *head, last = render(prompt, **values)
     messages = [*head, *history, last]
-    if n > 1 and llm.several_per_request:
-        completions = [llm.complete_n(messages, sampling, n)]
-    else:
-        seeds = [sampling] + [sampling.with_seed(sampling.seed, i) for i in range(1, n)]
-        completions = [llm.complete(messages, s) for s in seeds]
+    with calling():
+        if n > 1 and llm.several_per_request:
+            completions = [llm.complete_n(messages, sampling, n)]
+        else:
+            seeds = [sampling] + [sampling.with_seed(sampling.seed, i) for i in range(1, n)]
+            completions = [llm.complete(messages, s) for s in seeds]
     texts = [strip_think(t) for c in completions for t in (c.text, *c.more)]
     return texts, [row for c in completions for row in c.records(node)]

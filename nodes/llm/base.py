@@ -28,6 +28,12 @@ class OptionError(BackendError):
     file that is not there): the user's input to correct, not the environment."""
 
 
+class LLMCallError(Exception):
+    """One LLM call failed for this sample only (a request the server refused, a reply a
+    backend could not read): the sample's `llm_error`. What fails outside a call is not
+    the model's and is not recorded as if it were."""
+
+
 @dataclass(frozen=True)
 class Sampling:
     """Sampling parameters for one call; the reference defaults."""
