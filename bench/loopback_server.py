@@ -1,5 +1,6 @@
 """An OpenAI-compatible server for benchmarks: answers every chat completion after a fixed
-latency with what a good model would say (`fake_llm.good_reply`), on aiohttp, so that
+latency with what a good model would say (`fake_llm.good_reply`: verdicts of a few
+tokens to answers of hundreds, each reported as its length), on aiohttp, so that
 thousands of requests in flight cost it little CPU. Run it in its own process:
 
     python bench/loopback_server.py --latency 0.2   # prints the port, then serves
@@ -45,7 +46,10 @@ def app(latency_s: float, slots: int = 0) -> web.Application:
             }
             for i in range(body.get("n", 1))
         ]
-        usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
+        # a word a token: replies of every length, in the same time (as a server whose
+        # latency is its fixed cost per request, or a network's)
+        tokens = max(len(c["message"]["content"].split()) for c in choices)
+        usage = {"prompt_tokens": 100, "completion_tokens": tokens, "total_tokens": 100 + tokens}
         return web.json_response(
             {
                 "id": "x",

@@ -4,8 +4,11 @@ with a fixed number of batch slots (a GPU server's capacity: more requests queue
 samples/s against the ideal for each grid point, and the workers' CPU per LLM call.
 
 The ideal is the smaller of two bounds: the endpoints' capacity (endpoints x slots calls
-at once, each sample's LLM calls as the run counted them) and the workers' concurrency
-(workers x --concurrency samples in flight, each SERIAL_CALLS latencies long). The rate is
+at once, each sample's LLM calls as the run counted them; none with --slots 0) and the
+workers' concurrency (workers x --concurrency samples in flight, each SERIAL_CALLS
+latencies long: the latency-bound ideal). The endpoints' replies are of every length
+(verdicts of a few tokens, answers of hundreds) in the same time, so a limit that read
+length as load would show here. "in flight" is the calls the endpoints held on average. The rate is
 taken in steady state: the LLM calls the endpoints took between 10% and 90% of the samples
 done, over that time, in samples' worth of calls - process start-up and the tail do not
 count, nor does work begun before the window (many samples are in flight at once).
@@ -29,6 +32,7 @@ import tempfile
 import time
 import urllib.request
 from contextlib import ExitStack
+from math import inf
 from pathlib import Path
 
 from fake_llm import BENCH_TYPES, SERIAL_CALLS
@@ -120,7 +124,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=400)
     parser.add_argument("--latency", type=float, default=0.2, help="server seconds per call")
-    parser.add_argument("--slots", type=int, default=16, help="calls an endpoint serves at once")
+    parser.add_argument(
+        "--slots", type=int, default=16, help="calls an endpoint serves at once (0: any number)"
+    )
     parser.add_argument("--concurrency", type=int, default=32, help="samples per worker")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--endpoints", type=int, nargs="+", default=[1, 4, 8])
@@ -137,19 +143,19 @@ def main() -> None:
         )
         print(
             f"{args.samples} samples; endpoints answer in {args.latency * 1000:.0f} ms, "
-            f"{args.slots} calls at once; {args.concurrency} samples in flight per worker"
+            f"{args.slots or 'any number of'} calls at once; replies of 5 to 400 tokens; "
+            f"{args.concurrency} samples in flight per worker"
         )
-        print("endpoints workers  samples/s  ideal   of ideal  worker CPU ms/call")
+        print("endpoints workers  samples/s  ideal   of ideal  in flight  worker CPU ms/call")
         for count in args.endpoints:
             for workers in args.workers:
                 rate, calls, per_call = measure(server, scenarios, all_urls[:count], workers, args)
-                ideal = min(
-                    count * args.slots / (calls * args.latency),
-                    workers * args.concurrency / (SERIAL_CALLS * args.latency),
-                )
+                capacity = count * args.slots / (calls * args.latency) if args.slots else inf
+                ideal = min(capacity, workers * args.concurrency / (SERIAL_CALLS * args.latency))
+                in_flight = rate * calls * args.latency  # Little's law, at the servers
                 print(
                     f"{count:>9} {workers:>7} {rate:>10.1f} {ideal:>6.1f} "
-                    f"{100 * rate / ideal:>8.0f}% {per_call:>12.2f}",
+                    f"{100 * rate / ideal:>8.0f}% {in_flight:>9.1f} {per_call:>12.2f}",
                     flush=True,
                 )
 

@@ -139,7 +139,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         message = {"role": "assistant", "content": reply}
         choice = {"index": 0, "message": message, "finish_reason": "stop"}
-        usage = {"prompt_tokens": 42, "completion_tokens": 7, "total_tokens": 49}
+        tokens = len(reply.split())  # a word a token: replies of every length say so
+        usage = {"prompt_tokens": 42, "completion_tokens": tokens, "total_tokens": 42 + tokens}
         completion = {"id": "c1", "object": "chat.completion", "created": 0}
         self.send(200, completion | {"model": body["model"], "choices": [choice], "usage": usage})
 

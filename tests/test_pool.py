@@ -337,6 +337,28 @@ def test_an_idle_endpoint_does_not_grow_its_limit():
     assert limit.value == 16
 
 
+def test_short_and_long_replies_that_take_the_same_time_are_not_congestion():
+    """A server whose latency hardly depends on the reply's length (a fixed cost per
+    request: prefill, network): a 2-token verdict takes as long as a 500-token answer."""
+    limit = Limit(cap=64)
+    for _ in range(60):
+        limit.succeeded(0.5, 2, in_flight=limit.allowed)
+        limit.succeeded(0.5, 500, in_flight=limit.allowed)
+    assert limit.slow_start and limit.value == 64
+
+
+def test_a_server_that_slows_every_reply_down_is_congested_whatever_their_lengths():
+    limit = Limit(cap=64)
+    for _ in range(20):  # the floors: every size at its own speed
+        for tokens in (2, 40, 500):
+            limit.succeeded(0.1 + tokens / 1000, tokens, in_flight=limit.allowed)
+    grown = limit.value
+    for _ in range(50):  # then the same mix, each reply three times slower
+        for tokens in (2, 40, 500):
+            limit.succeeded(3 * (0.1 + tokens / 1000), tokens, in_flight=limit.allowed)
+    assert not limit.slow_start and limit.value <= 0.7 * grown
+
+
 def test_short_and_long_replies_at_the_same_speed_per_token_are_not_congestion():
     """A 4-token verdict and a 500-token answer from an idle server cost the same per
     token once each request's fixed cost is counted."""
@@ -353,12 +375,14 @@ class Station:
 
     On a virtual clock, so what AIMD reads is a count, however busy the machine is: the
     requests that arrive are held until the test lets them go as one batch, and each
-    reply is the latency the queue gave it - the i-th to arrive waited for i // capacity
-    services ahead of it - which the pool takes as the request's latency
-    (`on_station_clock`)."""
+    reply begins with the latency the queue gave it - the i-th to arrive waited for
+    i // capacity services ahead of it - which the pool takes as the request's latency
+    (`on_station_clock`), and has as many words (the fake server's tokens) as the next of
+    `lengths` says."""
 
-    def __init__(self, capacity: int, service_s: float = 0.1):
-        self.capacity, self.service_s = capacity, service_s
+    def __init__(self, capacity: int, service_s: float = 0.1, lengths: tuple[int, ...] = (1,)):
+        self.capacity, self.service_s, self.lengths = capacity, service_s, lengths
+        self.lengths_sent = Counter[int]()  # replies of each length in words (tokens)
         self.changed = threading.Condition()
         self.held = 0  # requests waiting for the next batch
         self.batches = 0  # batches let go so far
@@ -373,7 +397,10 @@ class Station:
             position, batch = self.held, self.batches
             self.held += 1
             self.changed.wait_for(lambda: self.batches > batch or self.open)
-            return str(self.service_s * (position // self.capacity + 1))
+            words = self.lengths[sum(self.lengths_sent.values()) % len(self.lengths)]
+            self.lengths_sent[words] += 1
+            latency_s = self.service_s * (position // self.capacity + 1)
+            return " ".join([str(latency_s)] + ["word"] * (words - 1))
 
     def let_go(self, for_good: bool = False) -> None:
         with self.changed:
@@ -387,7 +414,7 @@ def on_station_clock(pool: PooledLLM) -> None:
 
     def post_timed(base_url: str, body: dict) -> Completion:
         completion = post(base_url, body)
-        completion.latency_s = float(completion.text)
+        completion.latency_s = float(completion.text.split()[0])
         return completion
 
     pool.transport.post = post_timed
@@ -434,6 +461,24 @@ def batches(pool: PooledLLM, stations: list[Station]) -> Iterator[Callable[[], l
             station.let_go(for_good=True)
         for thread in callers:
             thread.join(timeout=60)
+
+
+LENGTHS = (1, 3, 12, 40, 150, 400)  # words (the fake server's tokens) of successive replies
+
+
+def test_against_servers_whose_latency_does_not_grow_the_limit_rises_to_the_pools_bound():
+    """Replies of every length in the same fixed time and never a queue: nothing says a
+    server is busy, so the pool lets out all it may (not ~1 per endpoint, as a limit on
+    latency per token did, short replies then looking slow)."""
+    stations = [Station(capacity=64, lengths=LENGTHS) for _ in range(2)]
+    with servers(*stations) as running, pool_of(running, max_in_flight=24) as pool:
+        on_station_clock(pool)
+        with batches(pool, stations) as next_batch:
+            for _ in range(20):
+                next_batch()
+            assert pool.limit == 24
+            assert all(e.limit.slow_start for e in pool.endpoints)  # never cut
+    assert all(s.lengths_sent.keys() == set(LENGTHS) for s in stations)
 
 
 def test_a_saturated_endpoint_is_given_fewer_requests_in_flight_and_recovers():

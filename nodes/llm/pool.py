@@ -229,7 +229,9 @@ class PooledLLM(LLM):
             if completion is not None:
                 endpoint.failures = 0
                 tokens = completion.completion_tokens / (1 + len(completion.more))
-                endpoint.limit.succeeded(completion.latency_s, tokens, endpoint.in_flight + 1)
+                in_flight = endpoint.in_flight + 1
+                latency, prompt = completion.latency_s, completion.prompt_tokens
+                endpoint.limit.succeeded(latency, tokens, in_flight, prompt)
             elif failure is not None:
                 endpoint.failures += 1
                 endpoint.limit.failed()
