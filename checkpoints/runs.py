@@ -1,6 +1,6 @@
 """Where a run lives: a directory of SQLite files (the embedded default), or a PostgreSQL
 database that many workers on many machines share. `open_run(--run)` picks by the
-spelling: `postgresql://...` is a database, anything else a directory.
+spelling (`checkpoints.urls`): `postgresql://...` is a database, anything else a directory.
 
 Both offer what the commands need: the samples store, LangGraph checkpointers (sync, for
 `graph.invoke` and trajectories; async, for the runner), the run's config, a scope that
@@ -28,20 +28,24 @@ from checkpoints.protocols import Run, RunStore
 from checkpoints.reviews import REVIEW_COLUMNS
 from checkpoints.saver import CHECKPOINTS_DB, open_async_checkpointer, open_sqlite_checkpointer
 from checkpoints.tables import META_TABLES, SAMPLE_COLUMNS
+from checkpoints.urls import check_postgres_url, is_postgres, looks_like_url, redact, scrub
 
 if TYPE_CHECKING:  # imported where used: LangGraph and psycopg are slow to import
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
     from checkpoints.postgres import PostgresStore
 
-POSTGRES = ("postgresql://", "postgres://")
 CURATE_LOCK_FILE = "curate.lock"
 
 
 def open_run(spec: str | Path) -> Run:
-    """The run `--run` names."""
+    """The run `--run` names; `BadRunURL` for one that looks like a URL but is not a
+    PostgreSQL URL libpq can read (it would otherwise become a directory of that name)."""
     text = str(spec)
-    return PostgresRun(text) if text.startswith(POSTGRES) else RunDir(Path(spec))
+    if is_postgres(text) or looks_like_url(text):
+        check_postgres_url(text)
+        return PostgresRun(text)
+    return RunDir(Path(spec))
 
 
 def open_checkpointer(spec: str | Path) -> AbstractContextManager[BaseCheckpointSaver]:
@@ -142,13 +146,8 @@ class PostgresRun:
         self.url = url
         self._store: PostgresStore | None = None
 
-    def __str__(self) -> str:  # never the password
-        from psycopg.conninfo import conninfo_to_dict
-
-        parts = conninfo_to_dict(self.url)
-        host = parts.get("host", "localhost")
-        port = f":{parts['port']}" if parts.get("port") else ""
-        return f"postgresql://{host}{port}/{parts.get('dbname', '')}"
+    def __str__(self) -> str:
+        return redact(self.url)  # never the password
 
     def exists(self) -> bool:
         return self.store().has_table("samples")
@@ -161,7 +160,7 @@ class PostgresRun:
             try:
                 self._store = PostgresStore(self.url)
             except Exception as err:  # psycopg.OperationalError and kin: cannot connect
-                reason = " ".join(str(err).split())  # psycopg's messages span lines
+                reason = scrub(" ".join(str(err).split()), self.url)  # one line, no password
                 raise RunFileError(f"cannot open the run at {self}: {reason}") from None
         return self._store
 

@@ -22,6 +22,7 @@ from checkpoints.lock import RunLocked
 from checkpoints.protocols import Run
 from checkpoints.store import SAMPLES_DB
 from checkpoints.tables import STATUSES
+from checkpoints.urls import BadRunURL
 from graph.scenarios import ScenarioError
 from nodes.llm import LLM, BackendError, OptionError, backend_named, make_llm
 from nodes.state import SMALL_META, MetaSettings
@@ -44,7 +45,7 @@ class DecifGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ScenarioError, RunConfigError, OptionError) as err:
+        except (ScenarioError, RunConfigError, OptionError, BadRunURL) as err:
             raise BadInput(str(err)) from None
         except (RunLocked, RunFileError, BackendError) as err:
             raise click.ClickException(str(err)) from None

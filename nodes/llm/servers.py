@@ -37,8 +37,14 @@ def base_urls(given: Sequence[str], listed: Sequence[str]) -> str | tuple[str, .
     was given (the single-server client, recorded as before), or a tuple (a pool)."""
     unique: dict[str, str] = {}
     for url in (*given, *listed):
+        shown = f"***@{url.rsplit('@', 1)[1]}" if "@" in url else url  # never a password
         if not url.lower().startswith(("http://", "https://")):
-            raise OptionError(f"{url!r} is not an endpoint URL: give http://HOST:PORT/v1")
+            raise OptionError(f"{shown!r} is not an endpoint URL: give http://HOST:PORT/v1")
+        if "@" in url.split("/")[2]:  # it would be recorded, logged and shown with the run
+            raise OptionError(
+                f"{shown}: an endpoint URL holds no user or password; set the server's key "
+                "in OPENAI_API_KEY (sent as a bearer token)"
+            )
         unique.setdefault(url.rstrip("/"), url)
     urls = tuple(unique.values())
     return urls[0] if len(urls) == 1 else urls or None
