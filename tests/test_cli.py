@@ -219,6 +219,7 @@ def test_inspect_unknown_sample(tmp_path, scenarios_file, scripted):
     result = invoke("inspect", "--run", run, "nope")
     assert result.exit_code == 2
     assert "no sample 'nope'" in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_an_unreadable_model_file_is_one_line_error(tmp_path, scenarios_file):

@@ -187,6 +187,7 @@ def test_a_rerun_on_another_scenarios_file_needs_extend(tmp_path, use_scripted):
     refused = decif_run(run_dir, second, *SCRIPTED)
     assert refused.exit_code == 2
     assert f"was started on other scenarios ({first})" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1  # one line, as every refusal
     assert SampleStore(run_dir).counts() == {"accepted": 3}
 
     extended = decif_run(run_dir, second, "--extend", *SCRIPTED)

@@ -101,10 +101,9 @@ def run(
         sources = config.get("scenarios", [])
         known = [s for s in sources if s.get("digest") == source["digest"]]
         if sources and not known and not extend:
-            raise click.BadParameter(
+            raise BadInput(
                 f"{run_dir} was started on other scenarios ({describe(sources)}); rerun with "
-                "that file, add --extend to add these scenarios to the run, or use a new --run",
-                param_hint="--scenarios",
+                "that file, add --extend to add these scenarios to the run, or use a new --run"
             )
         concurrency = concurrency or default_concurrency(backend)
         llm = open_for_run(run_dir, backend, model, concurrency, base_url=base_url, **options)

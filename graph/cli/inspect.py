@@ -12,7 +12,7 @@ from checkpoints.protocols import Run, RunStore
 from checkpoints.saver import CHECKPOINTS_DB
 from checkpoints.store import SAMPLES_DB
 from checkpoints.tables import STATUSES
-from graph.cli.common import require_run, summary
+from graph.cli.common import BadInput, require_run, summary
 from graph.cli.options import run_dir_option
 
 
@@ -55,10 +55,9 @@ def inspect(
             return
         row = next((r for r in rows if r["id"] == sample_id), None)
         if row is None:
-            raise click.BadParameter(
+            raise BadInput(
                 f"no sample {sample_id!r} in {run_dir}; list them with decif inspect --run "
-                f"{run_dir}",
-                param_hint="SAMPLE_ID",
+                f"{run_dir}"
             )
         steps = trajectory(graph, sample_id) if saver is not None else []
     show_sample(row, steps, as_json)
