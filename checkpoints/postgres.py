@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from checkpoints.curation import SIGNATURES_TABLE
+from checkpoints.pg_lock import acquire, lock_key
 from checkpoints.reviews import REVIEW_COLUMNS, REVIEW_KEY, decode_review
 from checkpoints.tables import (
     CURATION_INPUTS,
@@ -68,6 +69,7 @@ SCHEMA_OBJECTS = [
     "queue_open",
     SIGNATURES_TABLE,
 ]
+SCHEMA_LOCK = "run tables"  # what creating them is locked as
 _UPSERT = (
     f"insert into samples ({', '.join(SAMPLE_COLUMNS)}) "
     f"values ({', '.join('%s' for _ in SAMPLE_COLUMNS)}) on conflict (id) do update set "
@@ -99,21 +101,24 @@ class PostgresStore:
 
         self.url = url
         self.conn = psycopg.connect(url, autocommit=True, row_factory=dict_row)
-        with self.conn.transaction():
-            # One process creates the tables, once: workers start together, and DDL on
-            # tables in use (even `if not exists`) locks them against the other workers'
-            # writes - a deadlock when two started at once.
-            self.conn.execute("select pg_advisory_xact_lock(7301)")
-            missing = one(
-                self.conn.execute(
-                    "select count(*) as n from unnest(%s::text[]) name "
-                    "where to_regclass(name) is null",
-                    [SCHEMA_OBJECTS],
-                )
-            )["n"]
-            if missing:
-                self.conn.execute(SCHEMA)
-            self._add_columns()
+        # One process creates the tables, once: workers start together, and DDL on
+        # tables in use (even `if not exists`) locks them against the other workers'
+        # writes - a deadlock when two started at once.
+        acquire(self.conn, SCHEMA_LOCK)
+        try:
+            with self.conn.transaction():
+                missing = one(
+                    self.conn.execute(
+                        "select count(*) as n from unnest(%s::text[]) name "
+                        "where to_regclass(name) is null",
+                        [SCHEMA_OBJECTS],
+                    )
+                )["n"]
+                if missing:
+                    self.conn.execute(SCHEMA)
+                self._add_columns()
+        finally:
+            self.conn.execute("select pg_advisory_unlock(%s)", [lock_key(SCHEMA_LOCK)])
 
     def _add_columns(self) -> None:
         """Columns a run made by an older decif lacks (the advisory lock is held)."""

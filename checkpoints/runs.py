@@ -10,7 +10,6 @@ marks a command as writing, and a read-only SQLite view of the samples for stati
 from __future__ import annotations
 
 import sqlite3
-import zlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import (
     AbstractAsyncContextManager,
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from checkpoints.config import RunFileError, read_config, save_config
 from checkpoints.lock import LOCK_FILE, run_lock, waiting_lock
+from checkpoints.pg_lock import aacquire, acquire
 from checkpoints.protocols import Run, RunStore
 from checkpoints.reviews import REVIEW_COLUMNS
 from checkpoints.saver import CHECKPOINTS_DB, open_async_checkpointer, open_sqlite_checkpointer
@@ -119,6 +119,12 @@ class RunDir:
         return waiting_lock(self.path / CURATE_LOCK_FILE)
 
     @contextmanager
+    def configuring(self) -> Iterator[None]:
+        """Checking the config and writing it, with no other command between: the
+        write lock holds already."""
+        yield
+
+    @contextmanager
     def samples_db(self) -> Iterator[sqlite3.Connection]:
         """The samples table, read-only: looking at a run never changes it."""
         path = self.path / "samples.db"
@@ -129,11 +135,6 @@ class RunDir:
 
 
 SETUP = "checkpoint tables"  # what creating LangGraph's tables is locked as
-
-
-def _key(what: str) -> int:
-    """A PostgreSQL advisory lock's key for `what`."""
-    return zlib.crc32(what.encode())
 
 
 class PostgresRun:
@@ -172,7 +173,7 @@ class PostgresRun:
         with PostgresSaver.from_conn_string(self.url) as saver:
             # LangGraph's migrations are not safe to run from two processes at once
             with psycopg.connect(self.url, autocommit=True) as lock:
-                lock.execute("select pg_advisory_lock(%s)", [_key(SETUP)])
+                acquire(lock, SETUP)
                 saver.setup()
             yield saver
 
@@ -200,30 +201,42 @@ class PostgresRun:
         self.store()
         yield
 
+    def configuring(self) -> AbstractContextManager[None]:
+        """Checking the config and writing it, with no other command between: two runs
+        started at once with other settings must not both pass the check, then both
+        write. Held while the command checks the settings, opens its backend (the model
+        is checked too) and writes them."""
+        return self._holding("config")
+
+    @contextmanager
+    def _holding(self, what: str) -> Iterator[None]:
+        """The advisory lock named `what` (`checkpoints.pg_lock`), held on a connection of
+        its own until the block ends."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            acquire(conn, what)
+            yield
+
     @asynccontextmanager
     async def exclusive(self, what: str) -> AsyncIterator[None]:
-        """Work only one process may do at a time (the meta stages): the others wait on a
-        PostgreSQL advisory lock, on a connection of its own, then find the work done."""
+        """Work only one process may do at a time (the meta stages): the others wait for a
+        PostgreSQL advisory lock (`checkpoints.pg_lock`), on a connection of its own, then
+        find the work done."""
         import asyncio
 
         import psycopg
 
-        key = _key(what)
         conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
         try:
-            await conn.execute("select pg_advisory_lock(%s)", [key])
+            await aacquire(conn, what)
             yield
         finally:
             await asyncio.shield(conn.close())  # closing the session releases the lock
 
-    @contextmanager
-    def curating(self) -> Iterator[None]:
+    def curating(self) -> AbstractContextManager[None]:
         """Curation, one process at a time: a PostgreSQL advisory lock."""
-        import psycopg
-
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute("select pg_advisory_lock(%s)", [_key("curation")])
-            yield
+        return self._holding("curation")
 
     @contextmanager
     def samples_db(self) -> Iterator[sqlite3.Connection]:

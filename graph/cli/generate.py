@@ -95,23 +95,24 @@ def run(
     items = load_scenarios(scenarios)
     source = {"file": str(scenarios), "digest": digest(items), "count": len(items)}
     with run_dir.writing("decif run"):
-        settings = as_recorded(run_dir, settings)
-        check_same(run_dir, "settings", SAME_OPTIONS, settings=settings)
-        config = run_dir.read_config()
-        sources = config.get("scenarios", [])
-        known = [s for s in sources if s.get("digest") == source["digest"]]
-        if sources and not known and not extend:
-            raise BadInput(
-                f"{run_dir} was started on other scenarios ({describe(sources)}); rerun with "
-                "that file, add --extend to add these scenarios to the run, or use a new --run"
+        with run_dir.configuring():  # no other command between check and write
+            settings = as_recorded(run_dir, settings)
+            check_same(run_dir, "settings", SAME_OPTIONS, settings=settings)
+            config = run_dir.read_config()
+            sources = config.get("scenarios", [])
+            known = [s for s in sources if s.get("digest") == source["digest"]]
+            if sources and not known and not extend:
+                raise BadInput(
+                    f"{run_dir} was started on other scenarios ({describe(sources)}); rerun with "
+                    "that file, add --extend to add these scenarios to the run, or use a new --run"
+                )
+            concurrency = concurrency or default_concurrency(backend)
+            llm = open_for_run(run_dir, backend, model, concurrency, base_url=base_url, **options)
+            run_dir.save_config(
+                settings=settings,
+                **backend_record(backend, model, base_url, llm),
+                scenarios=with_source(sources, source),
             )
-        concurrency = concurrency or default_concurrency(backend)
-        llm = open_for_run(run_dir, backend, model, concurrency, base_url=base_url, **options)
-        run_dir.save_config(
-            settings=settings,
-            **backend_record(backend, model, base_url, llm),
-            scenarios=with_source(sources, source),
-        )
         if extend and "samples" in config:
             click.echo(
                 f"note: {default_export(run_dir)} was written by decif pipeline before these "
@@ -177,10 +178,11 @@ def meta(
     sizes = {k: options.pop(k) for k in META_SIZES}
     settings = meta_settings(backend, seed, **sizes)
     with run_dir.writing("decif meta"):
-        check_same(run_dir, "settings", SAME_OPTIONS, meta=settings)
-        concurrency = concurrency or default_concurrency(backend)
-        llm = open_for_run(run_dir, backend, model, concurrency, base_url=base_url, **options)
-        run_dir.save_config(meta=settings, **backend_record(backend, model, base_url, llm))
+        with run_dir.configuring():  # no other command between check and write
+            check_same(run_dir, "settings", SAME_OPTIONS, meta=settings)
+            concurrency = concurrency or default_concurrency(backend)
+            llm = open_for_run(run_dir, backend, model, concurrency, base_url=base_url, **options)
+            run_dir.save_config(meta=settings, **backend_record(backend, model, base_url, llm))
         scenarios = execute(run_meta(run_dir, llm, settings, concurrency, progress))
     if out:
         write_scenarios(scenarios, out)
@@ -243,18 +245,19 @@ def pipeline(
     meta_ = enough_for(meta_settings(backend, seed, **sizes), samples)
     settings = sample_settings(backend, seed, **options)
     with run_dir.writing("decif pipeline"):
-        settings = as_recorded(run_dir, settings)
-        check_same(run_dir, "settings", SAME_OPTIONS, meta=meta_, settings=settings)
-        concurrency = concurrency or default_concurrency(backend)
-        llm = open_for_run(run_dir, backend, model, concurrency, base_url=base_url, **options)
-        sources = run_dir.read_config().get("scenarios", [])
-        run_dir.save_config(
-            meta=meta_,
-            settings=settings,
-            **backend_record(backend, model, base_url, llm),
-            samples=samples,
-            scenarios=with_source(sources, {"source": "decif meta"}),
-        )
+        with run_dir.configuring():  # no other command between check and write
+            settings = as_recorded(run_dir, settings)
+            check_same(run_dir, "settings", SAME_OPTIONS, meta=meta_, settings=settings)
+            concurrency = concurrency or default_concurrency(backend)
+            llm = open_for_run(run_dir, backend, model, concurrency, base_url=base_url, **options)
+            sources = run_dir.read_config().get("scenarios", [])
+            run_dir.save_config(
+                meta=meta_,
+                settings=settings,
+                **backend_record(backend, model, base_url, llm),
+                samples=samples,
+                scenarios=with_source(sources, {"source": "decif meta"}),
+            )
         scenarios = execute(run_meta(run_dir, llm, meta_, concurrency, progress))
         click.echo(f"meta: {len(scenarios)} scenarios", err=True)
         drawn = draw_scenarios(scenarios, samples, seed)
