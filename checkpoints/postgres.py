@@ -17,6 +17,7 @@ from typing import Any
 
 from checkpoints.curation import SIGNATURES_TABLE
 from checkpoints.pg_lock import acquire, lock_key
+from checkpoints.reconnect import Reconnector, reconnecting
 from checkpoints.reviews import REVIEW_COLUMNS, REVIEW_KEY, decode_review
 from checkpoints.tables import (
     CURATION_INPUTS,
@@ -93,14 +94,13 @@ def one(cursor: Any) -> dict[str, Any]:
 
 class PostgresStore:
     """The run's tables over one psycopg connection (autocommit; transactions where
-    several statements must hold together)."""
+    several statements must hold together). Each operation outlives a restart of the
+    database (`checkpoints.reconnect`): it connects again and runs once more."""
 
-    def __init__(self, url: str):
-        import psycopg
-        from psycopg.rows import dict_row
-
+    def __init__(self, url: str, reconnector: Reconnector | None = None):
         self.url = url
-        self.conn = psycopg.connect(url, autocommit=True, row_factory=dict_row)
+        self.reconnector = reconnector or Reconnector(url)  # a restarted database is waited for
+        self.conn = self.open_connection()
         # One process creates the tables, once: workers start together, and DDL on
         # tables in use (even `if not exists`) locks them against the other workers'
         # writes - a deadlock when two started at once.
@@ -142,20 +142,29 @@ class PostgresStore:
                             [legacy_stated(row["constraints"]), row["id"]],
                         )
 
+    def open_connection(self) -> Any:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        return psycopg.connect(self.url, autocommit=True, row_factory=dict_row)
+
     def close(self) -> None:
         self.conn.close()
 
     # -- the samples table: what SampleStore offers, for a run in PostgreSQL
 
+    @reconnecting
     def record(self, sample: dict[str, Any], state: dict[str, Any], error: str = "") -> dict:
         row = sample_row(sample, state, error)
         self.conn.execute(_UPSERT, [row.get(name) for name in SAMPLE_COLUMNS])
         return row
 
+    @reconnecting
     def finished_ids(self) -> set[str]:
         sql = "select id from samples where not (reason = any(%s))"
         return {r["id"] for r in self.conn.execute(sql, [list(RETRIED_REASONS)])}
 
+    @reconnecting
     def statuses(self) -> dict[str, str]:
         return {r["id"]: r["status"] for r in self.conn.execute("select id, status from samples")}
 
@@ -167,18 +176,22 @@ class PostgresStore:
             for row in cursor:
                 yield decode(row)
 
+    @reconnecting
     def get(self, sample_id: str) -> dict[str, Any] | None:
         row = self.conn.execute("select * from samples where id = %s", [sample_id]).fetchone()
         return decode(row) if row else None
 
+    @reconnecting
     def counts(self) -> Counter:
         sql = "select status, count(*) as n from samples group by status"
         return Counter({r["status"]: r["n"] for r in self.conn.execute(sql)})
 
+    @reconnecting
     def save_review(self, row: dict[str, Any]) -> None:
         """A `checkpoints.reviews.review_row`, replacing that reviewer's earlier one."""
         self.conn.execute(_REVIEW_UPSERT, [row[c] for c in REVIEW_COLUMNS])
 
+    @reconnecting
     def reviews(self, sample_id: str | None = None) -> list[dict[str, Any]]:
         where, args = ("where sample_id = %s", [sample_id]) if sample_id else ("", [])
         sql = f"select * from reviews {where} order by reviewed_at"
@@ -196,14 +209,17 @@ class PostgresStore:
             for row in cursor:
                 yield decode(row)
 
+    @reconnecting
     def uncurated(self) -> int:
         sql = "select count(*) as n from samples where status = 'accepted' and curation is null"
         return one(self.conn.execute(sql))["n"]
 
+    @reconnecting
     def signatures(self) -> dict[str, tuple[str, bytes]]:
         rows = self.conn.execute(f"select id, digest, signature from {SIGNATURES_TABLE}")
         return {r["id"]: (r["digest"], bytes(r["signature"])) for r in rows}
 
+    @reconnecting
     def save_signatures(self, rows: list[tuple[str, str, bytes]]) -> None:
         with self.conn.transaction(), self.conn.cursor() as cursor:
             cursor.executemany(
@@ -212,6 +228,7 @@ class PostgresStore:
                 rows,
             )
 
+    @reconnecting
     def save_curation(self, records: dict[str, str | None]) -> None:
         with self.conn.transaction(), self.conn.cursor() as cursor:
             cursor.executemany(
@@ -219,6 +236,7 @@ class PostgresStore:
                 [(record, sample) for sample, record in records.items()],
             )
 
+    @reconnecting
     def save_meta(self, state: dict[str, Any]) -> None:
         with self.conn.transaction():
             for name, rows in meta_rows(state).items():
@@ -232,6 +250,7 @@ class PostgresStore:
                         [[row[c] for c in columns] for row in rows],
                     )
 
+    @reconnecting
     def meta_overview(self) -> dict[str, Any] | None:
         if not self.has_table("scenarios"):
             return None
@@ -242,16 +261,19 @@ class PostgresStore:
         calls = self.conn.execute("select * from meta_calls").fetchall()
         return meta_tree(ordered("domains"), ordered("requests"), ordered("scenarios"), calls)
 
+    @reconnecting
     def has_table(self, name: str) -> bool:
         row = one(self.conn.execute("select to_regclass(%s) as t", [name]))
         return row["t"] is not None
 
     # -- the run's config, one JSON document
 
+    @reconnecting
     def read_config(self) -> dict[str, Any]:
         row = self.conn.execute("select value from run_config where key = 'config'").fetchone()
         return json.loads(row["value"]) if row else {}
 
+    @reconnecting
     def write_config(self, config: dict[str, Any]) -> None:
         self.conn.execute(
             "insert into run_config values ('config', %s) "
@@ -261,6 +283,7 @@ class PostgresStore:
 
     # -- the work queue
 
+    @reconnecting
     def enqueue(self, scenarios: list[dict[str, Any]]) -> None:
         """Add scenarios ({id, position, domain, request, scenario}) not queued yet, and
         reopen the samples a rerun retries (failed by an error that was not the model's)."""
@@ -279,6 +302,7 @@ class PostgresStore:
                 [list(RETRIED_REASONS)],
             )
 
+    @reconnecting
     def claim(self, worker: str, count: int, lease_s: float) -> list[dict[str, Any]]:
         """Up to `count` open samples, in position order, leased to `worker`: never one
         another live worker holds (its lease has not lapsed)."""
@@ -294,6 +318,7 @@ class PostgresStore:
             [count, worker, lease_s],
         ).fetchall()
 
+    @reconnecting
     def renew(self, worker: str, ids: list[str], lease_s: float) -> set[str]:
         """Push back the leases `worker` still holds among `ids`; returns those."""
         rows = self.conn.execute(
@@ -303,6 +328,7 @@ class PostgresStore:
         )
         return {r["id"] for r in rows}
 
+    @reconnecting
     def complete(self, worker: str, sample: dict, state: dict, error: str = "") -> dict | None:
         """Record a finished sample and mark it done, if `worker` still holds its lease;
         None (nothing written) when another worker took it over."""
@@ -318,6 +344,7 @@ class PostgresStore:
             self.conn.execute(_UPSERT, [row.get(name) for name in SAMPLE_COLUMNS])
         return row
 
+    @reconnecting
     def release(self, worker: str) -> None:
         """Give back every lease of `worker` (it stops): others may take them at once."""
         self.conn.execute(
@@ -326,6 +353,7 @@ class PostgresStore:
             [worker],
         )
 
+    @reconnecting
     def progress(self) -> dict[str, int]:
         """The run's totals: samples queued, done, and open (not done)."""
         row = one(

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 if TYPE_CHECKING:  # LangGraph is slow to import; only the type is needed here
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
+    from checkpoints.reconnect import Reconnector
+
 
 class RunStore(Protocol):
     """A run's tables: `samples`, one row per finished sample, and the meta stages'."""
@@ -126,6 +128,10 @@ class Run(Protocol):
         """Work only one process may do at a time (the meta stages)."""
         ...
 
+    def configuring(self) -> AbstractContextManager[None]:
+        """Checking the run's config and writing it, with no other command between."""
+        ...
+
     def samples_db(self) -> AbstractContextManager[sqlite3.Connection]:
         """The samples as a read-only SQLite database, for statistics."""
         ...
@@ -137,7 +143,10 @@ class Run(Protocol):
 
 
 class SharedRun(Run, Protocol):
-    """A run many workers share (PostgreSQL): its store is a work queue."""
+    """A run many workers share (PostgreSQL): its store is a work queue, and its
+    connections wait for a database that restarts (`reconnector.wait_s`)."""
+
+    reconnector: Reconnector
 
     def store(self) -> WorkQueue: ...
 

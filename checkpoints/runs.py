@@ -25,6 +25,7 @@ from checkpoints.config import RunFileError, read_config, save_config
 from checkpoints.lock import LOCK_FILE, run_lock, waiting_lock
 from checkpoints.pg_lock import aacquire, acquire
 from checkpoints.protocols import Run, RunStore
+from checkpoints.reconnect import Reconnector
 from checkpoints.reviews import REVIEW_COLUMNS
 from checkpoints.saver import CHECKPOINTS_DB, open_async_checkpointer, open_sqlite_checkpointer
 from checkpoints.tables import META_TABLES, SAMPLE_COLUMNS
@@ -146,6 +147,8 @@ class PostgresRun:
     def __init__(self, url: str):
         self.url = url
         self._store: PostgresStore | None = None
+        # how long its connections wait for a database that went away (--timeout)
+        self.reconnector = Reconnector(url)
 
     def __str__(self) -> str:
         return redact(self.url)  # never the password
@@ -159,7 +162,7 @@ class PostgresRun:
             from checkpoints.postgres import PostgresStore
 
             try:
-                self._store = PostgresStore(self.url)
+                self._store = PostgresStore(self.url, self.reconnector)
             except Exception as err:  # psycopg.OperationalError and kin: cannot connect
                 reason = scrub(" ".join(str(err).split()), self.url)  # one line, no password
                 raise RunFileError(f"cannot open the run at {self}: {reason}") from None
@@ -179,9 +182,9 @@ class PostgresRun:
 
     @asynccontextmanager
     async def async_checkpointer(self) -> AsyncIterator[BaseCheckpointSaver]:
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from checkpoints.pg_saver import open_run_saver
 
-        async with AsyncPostgresSaver.from_conn_string(self.url) as saver:
+        async with open_run_saver(self.url, self.reconnector) as saver:
             async with self.exclusive(SETUP):  # workers start together; see checkpointer()
                 await saver.setup()
             yield saver

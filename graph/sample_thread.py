@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from langchain_core.runnables import RunnableConfig
 
+from checkpoints.reconnect import DatabaseUnavailable
 from checkpoints.tables import STATUSES
 from graph.sample_graph import SampleGraph
 from nodes.context import SampleContext
@@ -20,9 +21,14 @@ from nodes.state import SampleState
 
 # Errors that mean the backend itself is gone: stop the run instead of failing samples.
 FATAL_ERRORS: tuple[type[BaseException], ...] = (BackendError, ConnectionError)
-# Errors of the machine (a full disk, a read-only or corrupt run file): no sample is to
-# blame, and every other sample would meet them too, so they stop the run as well.
-ENVIRONMENT_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
+# Errors of the machine (a full disk, a read-only or corrupt run file, a run's database
+# gone for longer than --timeout): no sample is to blame, and every other sample would
+# meet them too, so they stop the run as well.
+ENVIRONMENT_ERRORS: tuple[type[BaseException], ...] = (
+    sqlite3.Error,
+    OSError,
+    DatabaseUnavailable,
+)
 
 
 def size_node_threads(workers: int) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from tqdm import tqdm
 
 from checkpoints.protocols import SharedRun
+from checkpoints.reconnect import DatabaseUnavailable
 from graph.sample_graph import build_sample_graph
 from graph.sample_thread import advance, size_node_threads, tally
 from graph.scenarios import Scenario
@@ -98,14 +99,28 @@ async def work(
                 done, _ = await asyncio.wait(
                     held.values(), timeout=REFRESH_S, return_when=asyncio.FIRST_COMPLETED
                 )
-                for task in done:
+                for task in sorted(done, key=lambda t: t.exception() is not None):
+                    task.result()  # a fatal error stops the worker, its sample still held
                     held.pop(next(k for k, t in held.items() if t is task))
-                    task.result()  # a fatal error stops the worker
+                if renewing.done():
+                    renewing.result()  # the database is gone: stop
                 show()
         finally:
             renewing.cancel()
             for task in held.values():
                 task.cancel()
-            store.release(me)  # what is still held goes back at once
             bar.close()
+            give_back(store, me, len(held), lease_s)
     return store.counts()
+
+
+def give_back(store: Any, me: str, held: int, lease_s: float) -> None:
+    """Give the samples still held back to the run at once; when the database is gone,
+    say so in the error, and when they will go back by themselves."""
+    try:
+        store.release(me)
+    except DatabaseUnavailable as err:
+        raise DatabaseUnavailable(
+            f"{err}; this worker could not give back its {held} samples: the other "
+            f"workers take them over when their leases lapse (--lease {lease_s:g} s)"
+        ) from None

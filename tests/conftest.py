@@ -77,18 +77,39 @@ def use_scripted(monkeypatch):
     return use
 
 
-@pytest.fixture(scope="session")
-def postgres_server_url():
-    """A real PostgreSQL server for the session; the tests that need it are skipped, with
-    the reason, where PostgreSQL or psycopg is not installed."""
+def start_postgres():
+    """A real PostgreSQL server (a context manager yielding its URL); the test that needs
+    it is skipped, with the reason, where PostgreSQL or psycopg is not installed."""
     pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
     pytest.importorskip("langgraph.checkpoint.postgres", reason="langgraph-checkpoint-postgres")
     from postgres_server import binaries, postgres_server
 
     if binaries() is None:
         pytest.skip("PostgreSQL is not installed: apt-get install postgresql")
-    with postgres_server() as url:
+    return postgres_server()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """A real PostgreSQL server for the session."""
+    with start_postgres() as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def own_postgres_server():
+    """A server of the test module's own, which its tests may restart or stop
+    (`postgres_server.pg_ctl`) without disturbing any other module's."""
+    with start_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+def own_postgres_run(own_postgres_server):
+    """A fresh database on the module's own server."""
+    from postgres_server import new_database
+
+    return new_database(own_postgres_server)
 
 
 @pytest.fixture

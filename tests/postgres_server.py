@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -40,6 +41,9 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+_DATA: dict[str, Path] = {}  # each running server's URL -> its data folder, for pg_ctl()
 
 
 @contextmanager
@@ -91,11 +95,29 @@ def postgres_server() -> Iterator[str]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.2)
+        _DATA[url] = data
         yield url
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if _DATA.pop(url, None) and (data / "postmaster.pid").exists():  # restarted by pg_ctl
+            subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "stop", "-D", str(data),
+                            "-m", "immediate"], capture_output=True)  # fmt: skip
         shutil.rmtree(home, ignore_errors=True)
+
+
+def pg_ctl(url: str, action: str, *options: str) -> None:
+    """`pg_ctl ACTION` on the server `url` is on (one `postgres_server` started): e.g.
+    `restart -m fast` ends every session, `restart -m immediate` kills them, `stop`,
+    `start`; returns once the server has done it (`-w`)."""
+    data = _DATA[url.rsplit("/", 1)[0] + "/postgres"]
+    prefix, _ = _as_server_user()
+    log = str(data.parent / "pg_ctl.log")
+    if action == "start":  # as it was started (restart reads this file itself)
+        started = shlex.split((data / "postmaster.opts").read_text())[3:]  # after postgres -D
+        options = ("-o", shlex.join(started), *options)
+    subprocess.run([*prefix, str(binaries() / "pg_ctl"), action, "-D", str(data), "-w",
+                    "-l", log, *options], check=True, capture_output=True)  # fmt: skip
 
 
 def new_database(server_url: str) -> str:

@@ -19,7 +19,7 @@ import click
 
 from checkpoints.config import RunConfigError, RunFileError, check_same
 from checkpoints.lock import RunLocked
-from checkpoints.protocols import Run
+from checkpoints.protocols import Run, is_shared
 from checkpoints.store import SAMPLES_DB
 from checkpoints.tables import STATUSES
 from checkpoints.urls import BadRunURL
@@ -89,6 +89,8 @@ def open_for_run(run: Run, backend: str, model: str | None, concurrency: int, **
     made with another backend (checked before a model is loaded) or model (checked with
     the name the backend resolves, e.g. a server's default model)."""
     same_model(run, backend)
+    if is_shared(run):  # a run in PostgreSQL waits for its database as long as for a server
+        run.reconnector.wait_s = options.get("timeout", run.reconnector.wait_s)
     llm = open_llm(backend, model, concurrency, **options)
     same_model(run, backend, llm.name)
     return llm

@@ -78,7 +78,8 @@ class OpenAI(Backend):
             type=click.FloatRange(min=1),
             default=120,
             show_default=True,
-            help="Seconds to wait for one reply from a server (openai) before trying again.",
+            help="Seconds to wait for one reply from a server (openai) before trying again; "
+            "a run in PostgreSQL waits as long for its database to come back after a restart.",
         ),
         click.Option(
             ["--retries"],
