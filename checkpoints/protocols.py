@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 if TYPE_CHECKING:  # LangGraph is slow to import; only the type is needed here
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
-    from checkpoints.reconnect import Reconnector
-
 
 class RunStore(Protocol):
     """A run's tables: `samples`, one row per finished sample, and the meta stages'."""
@@ -143,12 +141,13 @@ class Run(Protocol):
 
 
 class SharedRun(Run, Protocol):
-    """A run many workers share (PostgreSQL): its store is a work queue, and its
-    connections wait for a database that restarts (`reconnector.wait_s`)."""
-
-    reconnector: Reconnector
+    """A run many workers share (PostgreSQL): its store is a work queue."""
 
     def store(self) -> WorkQueue: ...
+
+    def wait_for_database(self, seconds: float) -> None:
+        """How long its connections wait for a database that went away to come back."""
+        ...
 
 
 def is_shared(run: Run) -> TypeGuard[SharedRun]:

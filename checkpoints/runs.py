@@ -153,6 +153,9 @@ class PostgresRun:
     def __str__(self) -> str:
         return redact(self.url)  # never the password
 
+    def wait_for_database(self, seconds: float) -> None:
+        self.reconnector.wait_s = seconds
+
     def exists(self) -> bool:
         return self.store().has_table("samples")
 

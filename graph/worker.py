@@ -18,7 +18,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from checkpoints.protocols import SharedRun
+from checkpoints.protocols import SharedRun, WorkQueue
 from checkpoints.reconnect import DatabaseUnavailable
 from graph.sample_graph import build_sample_graph
 from graph.sample_thread import advance, size_node_threads, tally
@@ -114,7 +114,7 @@ async def work(
     return store.counts()
 
 
-def give_back(store: Any, me: str, held: int, lease_s: float) -> None:
+def give_back(store: WorkQueue, me: str, held: int, lease_s: float) -> None:
     """Give the samples still held back to the run at once; when the database is gone,
     say so in the error, and when they will go back by themselves."""
     try:

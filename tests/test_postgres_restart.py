@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,13 +18,15 @@ from fake_server import deterministic_reply, serving
 from fakes import decif_process
 from postgres_server import pg_ctl
 
-SCENARIOS = 16
+SCENARIOS = 24
 WAIT_S = 120
 
 
 def scenarios_file(folder: Path) -> Path:
     path = folder / "scenarios.jsonl"
-    lines = [{"request": f"task {i}", "scenario": f"Person {i} needs help."} for i in range(16)]
+    lines = [
+        {"request": f"task {i}", "scenario": f"Person {i} needs help."} for i in range(SCENARIOS)
+    ]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     return path
 
@@ -56,18 +59,24 @@ def start(url: str, command: str, base_url: str, *options: object) -> subprocess
 
 
 def test_two_workers_survive_a_fast_and_an_immediate_restart(own_postgres_run, tmp_path):
-    url = own_postgres_run
-    with serving(deterministic_reply, latency_s=0.2) as server:
+    url, joined = own_postgres_run, threading.Event()
+
+    def once_both_work(body: dict) -> str:  # no reply before the worker holds samples too
+        joined.wait(WAIT_S)
+        return deterministic_reply(body)
+
+    with serving(once_both_work, latency_s=0.2) as server:
         run = start(url, "run", server.base_url, "--scenarios", scenarios_file(tmp_path),
                     "--constraint-types", "punctuation:no_comma")  # fmt: skip
         wait_for(lambda: server.requests, run)  # the run is set up and working
         worker = start(url, "worker", server.base_url)
         leased = f"select count(*) from queue where lease_owner like '%:{worker.pid}'"
-        wait_for(lambda: query(url, leased)[0] > 0, run, worker)  # both hold samples
+        wait_for(lambda: query(url, leased)[0] > 0, run, worker)
+        joined.set()
         for mode in ("fast", "immediate"):
             pg_ctl(url, "restart", "-m", mode)
-            before = done(url)
-            wait_for(lambda before=before: done(url) >= before + 2, run, worker)  # they go on
+            goal = min(done(url) + 2, SCENARIOS)
+            wait_for(lambda goal=goal: done(url) >= goal, run, worker)  # and they go on
         ended = [p.communicate(timeout=WAIT_S) for p in (run, worker)]
 
     assert [p.returncode for p in (run, worker)] == [0, 0], ended

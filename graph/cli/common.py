@@ -89,8 +89,8 @@ def open_for_run(run: Run, backend: str, model: str | None, concurrency: int, **
     made with another backend (checked before a model is loaded) or model (checked with
     the name the backend resolves, e.g. a server's default model)."""
     same_model(run, backend)
-    if is_shared(run):  # a run in PostgreSQL waits for its database as long as for a server
-        run.reconnector.wait_s = options.get("timeout", run.reconnector.wait_s)
+    if is_shared(run) and "timeout" in options:  # its database, as long as a server
+        run.wait_for_database(options["timeout"])
     llm = open_llm(backend, model, concurrency, **options)
     same_model(run, backend, llm.name)
     return llm
