@@ -6,7 +6,9 @@ run's store and its checkpointer then connect again, with a growing pause, until
 database answers or `wait_s` (the commands' `--timeout`, as for an endpoint) has passed
 since the first failure, and run the operation again. Running one again is safe: every
 write is an upsert, or an update guarded by the worker's lease, so one that was
-committed just before the connection broke changes nothing the second time.
+committed just before the connection broke changes nothing the second time. (A claim
+committed just before is the exception: the worker never sees those samples, and they
+wait for their lease to lapse, as a dead worker's do.)
 
 Past `wait_s`, `DatabaseUnavailable` stops the command with one line; any later
 operation (a worker giving back its leases on the way out) tries once more, at once.
