@@ -8,10 +8,12 @@ at once, each sample's LLM calls as the run counted them; none with --slots 0) a
 workers' concurrency (workers x --concurrency samples in flight, each SERIAL_CALLS
 latencies long: the latency-bound ideal). The endpoints' replies are of every length
 (verdicts of a few tokens, answers of hundreds) in the same time, so a limit that read
-length as load would show here. "in flight" is the calls the endpoints held on average. The rate is
-taken in steady state: the LLM calls the endpoints took between 10% and 90% of the samples
-done, over that time, in samples' worth of calls - process start-up and the tail do not
-count, nor does work begun before the window (many samples are in flight at once).
+length as load would show here. "in flight" is the calls the endpoints were serving on
+average (Little's law: their rate times the latency; calls waiting for a slot not
+counted). The rate is taken in steady state: the LLM calls the endpoints took between 10%
+and 90% of the samples done, over that time, in samples' worth of calls - process
+start-up and the tail do not count, nor does work begun before the window (many samples
+are in flight at once).
 Everything shares this machine's cores: where the measured rate stops following the
 ideal, the ceiling is the CPU (the workers' ms per call says how much).
 
