@@ -167,6 +167,15 @@ def python_process(script: Path, *args: str, **popen) -> subprocess.Popen:
     return subprocess.Popen(command, env=env, preexec_fn=prepare, **popen)
 
 
+def numbered_scenarios(folder: Path, count: int) -> Path:
+    """A scenarios file of `count` distinct scenarios in `folder`, for runs whose replies
+    do not depend on the scenario."""
+    path = folder / "scenarios.jsonl"
+    lines = [{"request": f"task {i}", "scenario": f"Person {i} needs help."} for i in range(count)]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
 def decif_process(*arguments: object, **popen) -> subprocess.Popen:
     """A real `decif` command-line process (`python -m graph.cli`) on this checkout."""
     command = [sys.executable, "-m", "graph.cli", *map(str, arguments)]

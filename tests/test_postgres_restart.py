@@ -7,28 +7,17 @@ became of the samples it held."""
 from __future__ import annotations
 
 import contextlib
-import json
 import subprocess
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from fake_server import deterministic_reply, serving
-from fakes import decif_process
+from fakes import decif_process, numbered_scenarios
 from postgres_server import pg_ctl
 
 SCENARIOS = 24
 WAIT_S = 120
-
-
-def scenarios_file(folder: Path) -> Path:
-    path = folder / "scenarios.jsonl"
-    lines = [
-        {"request": f"task {i}", "scenario": f"Person {i} needs help."} for i in range(SCENARIOS)
-    ]
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    return path
 
 
 def query(url: str, sql: str) -> tuple:
@@ -65,8 +54,9 @@ def test_two_workers_survive_a_fast_and_an_immediate_restart(own_postgres_run, t
         joined.wait(WAIT_S)
         return deterministic_reply(body)
 
+    scenarios = numbered_scenarios(tmp_path, SCENARIOS)
     with serving(once_both_work, latency_s=0.2) as server:
-        run = start(url, "run", server.base_url, "--scenarios", scenarios_file(tmp_path),
+        run = start(url, "run", server.base_url, "--scenarios", scenarios,
                     "--constraint-types", "punctuation:no_comma")  # fmt: skip
         wait_for(lambda: server.requests, run)  # the run is set up and working
         worker = start(url, "worker", server.base_url)
@@ -88,9 +78,9 @@ def test_two_workers_survive_a_fast_and_an_immediate_restart(own_postgres_run, t
 
 
 def test_a_worker_whose_database_stays_away_stops_in_one_line(own_postgres_run, tmp_path):
-    url = own_postgres_run
+    url, scenarios = own_postgres_run, numbered_scenarios(tmp_path, SCENARIOS)
     with serving(deterministic_reply, latency_s=0.2) as server:
-        run = start(url, "run", server.base_url, "--scenarios", scenarios_file(tmp_path),
+        run = start(url, "run", server.base_url, "--scenarios", scenarios,
                     "--constraint-types", "punctuation:no_comma", "--timeout", "2")  # fmt: skip
         wait_for(lambda: server.requests, run)  # the run is set up and working
         wait_for(lambda: done(url) >= 2, run)

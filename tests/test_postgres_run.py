@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import NO_COMMAS
 from fake_server import deterministic_reply, serving
-from fakes import ScriptedLLM, decif_process
+from fakes import ScriptedLLM, decif_process, numbered_scenarios
 from test_runner import SCENARIOS, per_sample_script
 
 from checkpoints.runs import open_run
@@ -148,9 +148,7 @@ def test_workers_share_a_run_and_take_over_from_one_that_dies(postgres_run, tmp_
     one worker killed mid-run: every sample is worked and recorded once, only the calls in
     flight at the kill are made again, and the export is the one a single process on one
     server makes with the same seed."""
-    scenarios = tmp_path / "scenarios.jsonl"
-    lines = [{"request": f"task {i}", "scenario": f"Person {i} needs help."} for i in range(16)]
-    scenarios.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    scenarios = numbered_scenarios(tmp_path, 16)
     run_options = ("--scenarios", scenarios, "--seed", "7", "--constraint-types",
                    "punctuation:no_comma")  # fmt: skip
     log = tmp_path / "workers.log"

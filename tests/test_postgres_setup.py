@@ -4,13 +4,12 @@ one whose tables exist."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from pathlib import Path
 
 from fake_server import deterministic_reply, serving
-from fakes import decif_process
+from fakes import decif_process, numbered_scenarios
 
 from checkpoints.runs import open_run
 
@@ -18,15 +17,6 @@ SCENARIOS = 8
 ASKED = """select count(*) from pg_stat_activity
            where pid <> pg_backend_pid() and query like '%advisory_lock(%'"""
 WAIT_S = 120  # far more than either needs: a process that takes this long is stuck
-
-
-def scenarios_file(folder: Path) -> Path:
-    path = folder / "scenarios.jsonl"
-    lines = [
-        {"request": f"task {i}", "scenario": f"Person {i} needs help."} for i in range(SCENARIOS)
-    ]
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    return path
 
 
 def start_together(url: str, scenarios: Path, base_url: str, *seeds: int) -> list[tuple]:
@@ -67,7 +57,7 @@ def test_a_process_waiting_to_set_up_the_run_does_not_stall_the_one_setting_it_u
     acquire(setup, SETUP)
     with serving(deterministic_reply) as server:
         options = ("--backend", "openai", "--base-url", server.base_url, "--no-progress")
-        scenarios = scenarios_file(tmp_path)
+        scenarios = numbered_scenarios(tmp_path, SCENARIOS)
         waiter = decif_process("run", "--run", postgres_run, "--scenarios", scenarios, *options)
         try:
             while not setup.execute(ASKED).fetchone()[0]:  # the waiter has asked for the lock
@@ -90,8 +80,9 @@ def test_of_two_runs_started_at_once_with_other_settings_exactly_one_proceeds(
     finds the first's and refuses in one line, never both writing and both working. (Both
     set up LangGraph's tables at the same moment too, as in the test above.)"""
     open_run(postgres_run).store()  # the run's tables exist (LangGraph's do not yet)
+    scenarios = numbered_scenarios(tmp_path, SCENARIOS)
     with serving(deterministic_reply, latency_s=0.05) as server:
-        ended = start_together(postgres_run, scenarios_file(tmp_path), server.base_url, 7, 8)
+        ended = start_together(postgres_run, scenarios, server.base_url, 7, 8)
     codes = sorted(code for code, _ in ended)
     assert codes == [0, 2], ended
     (winner,) = [seed for seed, (code, _) in zip((7, 8), ended, strict=True) if code == 0]

@@ -4,7 +4,6 @@ that was never interrupted, and pay again only for the calls in flight at the ki
 
 from __future__ import annotations
 
-import json
 import random
 import subprocess
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from fake_server import deterministic_reply, serving
-from fakes import decif_process
+from fakes import decif_process, numbered_scenarios
 
 from checkpoints import SampleStore
 from graph.cli import cli
@@ -40,9 +39,7 @@ def export(run_dir: Path) -> bytes:
 
 
 def test_runs_killed_at_random_moments_make_the_same_data_as_one_uninterrupted_run(tmp_path):
-    scenarios = tmp_path / "scenarios.jsonl"
-    lines = [{"request": f"task {i}", "scenario": f"Person {i} needs help."} for i in range(16)]
-    scenarios.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    scenarios = numbered_scenarios(tmp_path, 16)
     rng = random.Random(7)
     with (
         serving(deterministic_reply, latency_s=0.2) as server,
