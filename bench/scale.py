@@ -82,7 +82,7 @@ def measure(
     run = open_run(url)
     endpoints = [a for u in urls for a in ("--base-url", u)]
     common = ["--backend", "openai", *endpoints, "--concurrency", str(args.concurrency)]
-    common += ["--no-progress"]
+    common += ["--no-progress", "--personas", "0"]  # the SERIAL_CALLS the ideal counts
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     processes = [
         decif("run", "--run", url, "--scenarios", str(scenarios), "--constraint-types",
