@@ -11,7 +11,8 @@ from matplotlib.image import imread
 
 from graph import build_sample_graph
 from graph.cli import cli
-from graph.drawing import draw, loopback_edges
+from graph.drawing import draw
+from graph.layout import loopback_edges
 
 NODES = [
     "make_instruction",
