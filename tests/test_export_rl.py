@@ -171,7 +171,8 @@ def test_decif_only_types_go_to_verl_only_and_the_rest_of_the_prompt_is_kept():
     start = {"id": "decif:start_phrase", "kwargs": {"start_phrase": "First of all"}}
     mixed = [start, {"id": "llm_judged:style_tone", "kwargs": {"tone": "formal"}}]
     rows = rlvr_rows([row(mixed), row([{"id": "punctuation:no_comma", "kwargs": {}}])])
-    assert (len(rows.verl), len(rows.open_instruct), rows.decif_only) == (2, 1, 1)
+    assert (len(rows.verl), len(rows.open_instruct)) == (2, 1)
+    assert rows.verl_only == {"decif-only type": 1}
     assert read_ground_truth(rows.verl[0]["reward_model"]["ground_truth"]) == [start]
 
 

@@ -9,9 +9,12 @@ have none). Two shapes, one row per prompt:
   "ifeval", which routes the row to its IFEvalVerifier. Its `ground_truth` is the string
   that verifier reads: `[{"instruction_id": [ids], "kwargs": [kwargs]}]`, written as JSON
   whose values (strings, integers, lists) make it a Python literal too, as the verifier
-  parses it with `ast.literal_eval`. That verifier knows IFEval's and open-instruct's
-  types only: a prompt with a `decif:*` type is left out of this file (it would raise
-  KeyError there) and kept in the verl file, scored by decif's own checkers.
+  parses it with `ast.literal_eval`. A prompt is written here only when that verifier
+  reads every one of its constraints as decif checks it (`nodes.constraints.open_instruct`):
+  a `decif:*` type it does not know, a language code it has no name for (both raise
+  there and fail the reward batch), a value it reads as "draw one at random" (a span
+  starting at character 0) - such a prompt stays in the verl file only, scored by
+  decif's own checkers, and the export counts it, by reason.
 - verl's parquet: `prompt` (chat messages), `data_source`, `ability`,
   `reward_model: {"style": "rule", "ground_truth"}` (the same string) and `extra_info`,
   scored by `graph/export/reward.py` through verl's custom-reward hook.
@@ -25,16 +28,17 @@ asked for from now on, and that message's own.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from checkpoints.turns import kept_turns
 from graph.export.chat import Row, accepted, conversation, dialogue, system_text, turn
-from nodes.constraints import known, lookup
+from nodes.constraints import lookup
+from nodes.constraints.open_instruct import unreadable
 
 DATASET = "ifeval"  # open-instruct's verifier name for IFEval-style constraints
 DATA_SOURCE = "decif"
-OPEN_INSTRUCT_SOURCES = ("ifeval", "ifevalg")  # IFEval's types and open-instruct's IFEvalG
 
 
 def checkable(constraints: list[dict]) -> list[dict]:
@@ -55,8 +59,9 @@ def ground_truth(constraints: list[dict]) -> str:
     return json.dumps(label, ensure_ascii=False)
 
 
-def open_instruct_knows(constraints: list[dict]) -> bool:
-    return all(known(c["id"]).source in OPEN_INSTRUCT_SOURCES for c in constraints)
+def open_instruct_cannot(constraints: list[dict]) -> str | None:
+    """Why open-instruct's verifier cannot score these constraints as decif does, or None."""
+    return next(filter(None, map(unreadable, constraints)), None)
 
 
 def last_in_force(row: Row) -> list[dict]:
@@ -73,7 +78,7 @@ def last_in_force(row: Row) -> list[dict]:
 class RlvrRows:
     open_instruct: list[dict] = field(default_factory=list)
     verl: list[dict] = field(default_factory=list)
-    decif_only: int = 0  # prompts in verl's rows only
+    verl_only: Counter[str] = field(default_factory=Counter)  # prompts in verl's rows only, by why
 
 
 def rlvr_rows(rows: Iterable[Row], system: str | None = None) -> RlvrRows:
@@ -94,10 +99,11 @@ def rlvr_rows(rows: Iterable[Row], system: str | None = None) -> RlvrRows:
                 "extra_info": {"split": "train", "index": len(out.verl), "sample_id": row["id"]},
             }
         )
-        if open_instruct_knows(constraints):
+        reason = open_instruct_cannot(constraints)
+        if reason:
+            out.verl_only[reason] += 1
+        else:
             out.open_instruct.append(
                 {"messages": messages, "ground_truth": truth, "dataset": DATASET}
             )
-        else:
-            out.decif_only += 1
     return out

@@ -142,17 +142,18 @@ def export_rlvr(
         reason = EMPTY["rlvr"]
         if prompts.verl:
             reason = (
-                f"the {len(prompts.verl)} prompts all state decif-only constraint types, "
-                f"which open-instruct cannot check, and verl's parquet needs pyarrow: {INSTALL}"
+                f"open-instruct's verifier cannot score any of the {len(prompts.verl)} "
+                f"prompts as decif does, and verl's parquet needs pyarrow: {INSTALL}"
             )
         raise NothingToExport(reason + _left_out_note(left_out))
     files, notes = [], []
     if prompts.open_instruct:
         files.append(write_jsonl(out, prompts.open_instruct))
-    if prompts.decif_only:
+    if prompts.verl_only:
+        reasons = ", ".join(f"{why}: {n}" for why, n in prompts.verl_only.most_common())
         notes.append(
-            f"{prompts.decif_only} prompts state decif-only constraint types (decif:*) that "
-            "open-instruct's verifier does not know: they are in the verl file only"
+            f"{prompts.verl_only.total()} prompts are in the verl file only: open-instruct's "
+            f"verifier cannot score them as decif does ({reasons})"
         )
     if parquet:
         data = out.with_name(f"{out.stem}.verl.parquet")

@@ -72,16 +72,22 @@ def check(instruction_id: str, kwargs: Kwargs | None, response: str) -> bool | N
     """Whether `response` follows the constraint; None for an id decif does not know or
     cannot check in code (the LLM-judged types).
 
-    None-valued kwargs are ignored (IFEval-style datasets pad every row with them); a
-    missing or malformed required kwarg raises ValueError naming it.
+    None-valued kwargs are ignored (IFEval-style datasets pad every row with them), and a
+    word given as a one-item list, as open-instruct writes some, is read as that word. Any
+    response string gets a verdict; only a missing or malformed kwarg raises, always as
+    ValueError naming it.
     """
+    if not isinstance(response, str):
+        raise TypeError(f"a response is a string, not {type(response).__name__}")
     kind = lookup(instruction_id)
     if kind is None or kind.check is None:
         return None
     try:
         return bool(kind.check(response, clean_kwargs(kwargs)))
-    except (KeyError, TypeError) as err:
+    except (KeyError, TypeError, AttributeError) as err:  # a kwarg missing or of a wrong type
         raise ValueError(f"{kind.id}: bad kwargs {kwargs!r} ({err})") from err
+    except ValueError as err:  # a kwarg a checker refused, saying why
+        raise ValueError(f"{kind.id}: {err}") from err
 
 
 def templates(instruction_id: str) -> dict[str, str]:

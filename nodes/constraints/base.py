@@ -115,6 +115,19 @@ def known(instruction_id: str) -> ConstraintType:
     return found
 
 
+# Word parameters open-instruct writes as one-item lists as well as strings: its first/last
+# word per sentence and keyword-position types read `first_word[0]`, and its own default
+# keywords for count_increment_word are lists from `generate_keywords`.
+ONE_ITEM_LISTS = frozenset({"first_word", "last_word", "keyword", "keyword1", "keyword2"})
+
+
 def clean_kwargs(kwargs: Kwargs | None) -> Kwargs:
-    """kwargs without the None values that IFEval-style datasets pad every row with."""
-    return {k: v for k, v in (kwargs or {}).items() if v is not None}
+    """kwargs without the None values that IFEval-style datasets pad every row with, and
+    with a one-item list of a word parameter read as that word (open-instruct's rows)."""
+    return {k: _one_word(k, v) for k, v in (kwargs or {}).items() if v is not None}
+
+
+def _one_word(name: str, value: Any) -> Any:
+    if name in ONE_ITEM_LISTS and isinstance(value, list | tuple) and len(value) == 1:
+        return value[0]
+    return value

@@ -7,15 +7,16 @@ they are drawn only alone (open-instruct's table makes them conflict with every 
 any other constraint would be part of the text to copy.
 
 Deliberate differences from open-instruct:
-- repeat_phrase: open-instruct only checks that the *last* repetition differs in exactly
-  one word, so earlier copies may be unchanged; decif requires every repetition to differ
-  from the phrase in exactly one inner word, as the instruction says. The phrase's first
-  and last words are matched as whole words (open-instruct matches "you" inside "your").
+- repeat_phrase: every repetition must differ from the phrase in exactly one inner word,
+  as the instruction says; the phrase's first and last words are matched as whole words
+  (open-instruct matches "you" inside "your", so a copy inside longer words counts there).
 - copy_span_idx: open-instruct's sentence says the span includes index `n_end` but its
   checker slices `[n_start:n_end]`, leaving that character out. decif keeps the checker
   and states the span as "up to but not including" `n_end`, and `bind` puts both ends on
-  word boundaries (open-instruct draws them anywhere, cutting words apart). The sentence
-  also names the span's first and last word so a model can locate it.
+  word boundaries (open-instruct draws them anywhere, cutting words apart), starting after
+  the first word whenever the instruction has more than one: open-instruct reads an
+  `n_start` of 0 as "draw a start at random". The sentence also names the span's first
+  and last word so a model can locate it.
 """
 
 from __future__ import annotations
@@ -75,15 +76,18 @@ def _bind_prompt(kw: Kwargs, instruction: str) -> Kwargs:
 
 
 def _bind_span(kw: Kwargs, instruction: str) -> Kwargs:
-    """A span of 3 to 12 whole words of the instruction, chosen by an RNG seeded with the
-    instruction itself, so the same instruction always gets the same span."""
+    """A span of 3 to 12 whole words of the instruction after its first word, chosen by an
+    RNG seeded with the instruction itself, so the same instruction always gets the same
+    span."""
     text = instruction.strip()
     spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     if not spans:
         raise ValueError("copy_span_idx needs a non-empty instruction to copy from")
     rng = random.Random(text)
-    length = rng.randint(min(3, len(spans)), min(12, len(spans)))
-    first = rng.randrange(len(spans) - length + 1)
+    skip = 1 if len(spans) > 1 else 0  # n_start 0 would be redrawn by open-instruct
+    words = len(spans) - skip
+    length = rng.randint(min(3, words), min(12, words))
+    first = skip + rng.randrange(words - length + 1)
     return {
         **kw,
         "prompt_to_repeat": text,

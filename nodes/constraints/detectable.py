@@ -17,6 +17,9 @@ Checks have IFEval's semantics, which are looser than their sentences read:
 - `multiple_sections`: the response split on "<splitter> <number>" (case-sensitive) gives
   at least `num_sections` sections after the first split point. decif escapes the
   splitter (IFEval uses it as a regular expression).
+
+Placeholders, bullets and titles are counted by `scanning.py`, which finds IFEval's
+matches in linear time (its patterns are quadratic on some texts).
 """
 
 from __future__ import annotations
@@ -29,6 +32,13 @@ from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
 from nodes.constraints.ids import all_but
 from nodes.constraints.phrasing import Phrasings, listing, plural
 from nodes.constraints.values import ANGLE_BRACKETS, marker, number, phrase, term
+from nodes.constraints.scanning import (
+    count_line_items,
+    count_placeholders,
+    dash_bullet_end,
+    star_bullet_end,
+    titles,
+)
 
 POSTSCRIPT_MARKERS = ("P.S.", "P.P.S", "Note:", "Addendum:", "Afterthought:")
 SECTION_SPLITTERS = ("Section", "SECTION", "Part", "PART", "Chapter")
@@ -36,10 +46,6 @@ SECTION_SPLITTERS = ("Section", "SECTION", "Part", "PART", "Chapter")
 ANSWER_OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
 
 
-_PLACEHOLDER = re.compile(r"\[.*?\]")
-_STAR_BULLET = re.compile(r"^\s*\*[^\*].*$", flags=re.MULTILINE)
-_DASH_BULLET = re.compile(r"^\s*-.*$", flags=re.MULTILINE)
-_TITLE = re.compile(r"<<[^\n]+>>")
 _ITALIC = re.compile(r"\*[^\n\*]*\*")
 _BOLD = re.compile(r"\*\*[^\n\*]*\*\*")
 
@@ -48,11 +54,14 @@ _BOLD = re.compile(r"\*\*[^\n\*]*\*\*")
 
 
 def postscript_pattern(marker: str) -> re.Pattern[str]:
+    r"""IFEval's patterns less their leading `\s*` and trailing `.*$` (MULTILINE), which
+    any match can do without: searched for, they find a marker exactly where IFEval's do,
+    without rescanning every run of blank lines from each of its positions."""
     if marker == "P.P.S":
-        return re.compile(r"\s*p\.\s?p\.\s?s.*$", flags=re.MULTILINE)
+        return re.compile(r"p\.\s?p\.\s?s")
     if marker == "P.S.":
-        return re.compile(r"\s*p\.\s?s\..*$", flags=re.MULTILINE)
-    return re.compile(r"\s*" + re.escape(marker.lower()) + r".*$", flags=re.MULTILINE)
+        return re.compile(r"p\.\s?s\.")
+    return re.compile(re.escape(marker.lower()))
 
 
 def check_postscript(response: str, kw: Kwargs) -> bool:
@@ -64,21 +73,21 @@ def check_postscript(response: str, kw: Kwargs) -> bool:
 
 
 def check_placeholders(response: str, kw: Kwargs) -> bool:
-    return len(_PLACEHOLDER.findall(response)) >= int(kw["num_placeholders"])
+    return count_placeholders(response) >= int(kw["num_placeholders"])
 
 
 # -- detectable_format:number_bullet_lists ------------------------------------------------
 
 
 def count_bullets(response: str) -> int:
-    return len(_STAR_BULLET.findall(response)) + len(_DASH_BULLET.findall(response))
+    return count_line_items(response, star_bullet_end) + count_line_items(response, dash_bullet_end)
 
 
 # -- detectable_format:title --------------------------------------------------------------
 
 
 def check_title(response: str, kw: Kwargs) -> bool:
-    return any(title.lstrip("<").rstrip(">").strip() for title in _TITLE.findall(response))
+    return any(title.lstrip("<").rstrip(">").strip() for title in titles(response))
 
 
 # -- detectable_format:number_highlighted_sections ----------------------------------------

@@ -51,7 +51,7 @@ def check_json(response: str, kw: Kwargs) -> bool:
     text = text.removesuffix("```").strip()
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than Python's parser goes
         return False
     return True
 
@@ -71,7 +71,7 @@ def unfenced(response: str) -> str:
 def is_xml(text: str) -> bool:
     try:
         ET.fromstring(text)
-    except ET.ParseError:
+    except (ET.ParseError, ValueError):  # a lone surrogate cannot be encoded for the parser
         return False
     return True
 

@@ -9,6 +9,8 @@ Deliberate differences from open-instruct:
   "Then, ..." does not start with "then"; decif drops the token's punctuation first, as
   open-instruct itself does for last words.
 - last_word_answer: an empty response is False (open-instruct raises IndexError).
+- a first or last word without any letter or digit ("```") is malformed (ValueError):
+  compared without its punctuation it would match any punctuation-only token.
 - keyword_specific_position: open-instruct counts NLTK tokens, where every comma is a
   "word" ("Yes, we can" has "we" third), and compares case-sensitively; decif counts
   words only and ignores case, so "Garden" at the start of a sentence is "garden".
@@ -22,7 +24,14 @@ import random
 
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
 from nodes.constraints.phrasing import Phrasings, ordinal_forms
-from nodes.constraints.splitting import bare, is_word, split_sentences, tokens, word_list
+from nodes.constraints.splitting import (
+    bare,
+    bare_word,
+    is_word,
+    split_sentences,
+    tokens,
+    word_list,
+)
 from nodes.constraints.values import keyword, ordinal, term
 from nodes.constraints.vocab import SENTENCE_ENDERS, SENTENCE_STARTERS, topic_word
 
@@ -32,15 +41,17 @@ SENTENCES = term("sentence", "sentences")
 def _every_sentence(response: str, word: str, position: int) -> bool:
     """Whether each sentence's first (position 0) or last (-1) token is `word`; an empty
     sentence fails, and a response without sentences passes, as in open-instruct."""
+    target = bare_word(word)
     for sentence in split_sentences(response):
-        if not sentence.strip() or bare(sentence.split()[position]) != bare(word):
+        if not sentence.strip() or bare(sentence.split()[position]) != target:
             return False
     return True
 
 
 def _response_word(response: str, word: str, position: int) -> bool:
+    target = bare_word(word)
     parts = response.split()
-    return bool(parts) and bare(parts[position]) == bare(word)
+    return bool(parts) and bare(parts[position]) == target
 
 
 def _check_keyword_position(response: str, kw: Kwargs) -> bool:

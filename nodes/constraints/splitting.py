@@ -103,7 +103,19 @@ def bare(word: str) -> str:
     return re.sub(r"[^\w\s]", "", word).lower()
 
 
+def bare_word(word: str) -> str:
+    """A first or last word given as a parameter, compared as `bare` compares a response's:
+    one without a letter or digit ("```") would match any run of punctuation, so it is
+    refused as malformed."""
+    target = bare(word)
+    if not target.strip():
+        raise ValueError(f"{word!r} has no letter or digit to compare")
+    return target
+
+
 def keyword_count(keyword: str, text: str) -> int:
     """How often `keyword` occurs as a whole word (or phrase), ignoring case."""
+    if not keyword.strip():
+        raise ValueError("the keyword is empty")
     pattern = r"(?<!\w)" + re.escape(keyword.strip()) + r"(?!\w)"
     return len(re.findall(pattern, text, flags=re.IGNORECASE))

@@ -19,6 +19,8 @@ langdetect's own `detect` publishes its detector before its profiles have loaded
 early call sees a half-loaded one and names the wrong language). `load()` loads them all
 up front, as a runner does before its samples run concurrently; a checker called first
 from many threads at once (an RL reward worker) waits for the one load instead.
+
+Loading NLTK lifts its regular-expression time limit for the process (`_no_time_limit`).
 """
 
 from __future__ import annotations
@@ -84,11 +86,25 @@ def _loaded_once(load: Callable[[], T]) -> Callable[[], T]:
     return get
 
 
+def _no_time_limit() -> None:
+    """Recent NLTK runs every regular expression under a wall-clock limit (`nltk.redos`, a
+    guard against patterns a caller supplies) and raises TimeoutError past it. decif hands
+    NLTK only NLTK's own patterns, and a limit makes a verdict depend on the machine's
+    load: a long response raised TimeoutError on a busy machine. Set for the process, as
+    NLTK ran before it had the limit."""
+    try:
+        from nltk import redos
+    except ImportError:  # an NLTK without the limit
+        return
+    redos.DEFAULT_TIMEOUT = None
+
+
 @_loaded_once
 def _sentence_tokenizer() -> PunktSentenceTokenizer:
     import punkt
     from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
+    _no_time_limit()
     model = punkt.load_model("english")
     params = PunktParameters()
     params.abbrev_types = set(model.abbrev_types)
@@ -102,6 +118,7 @@ def _sentence_tokenizer() -> PunktSentenceTokenizer:
 def _word_tokenizer() -> NLTKWordTokenizer:
     from nltk.tokenize.destructive import NLTKWordTokenizer
 
+    _no_time_limit()
     return NLTKWordTokenizer()
 
 

@@ -13,8 +13,9 @@ Deliberate differences from open-instruct:
   three letters (e.g. "level", "did") or a sentence whose letters, five or more, read
   the same backwards ("Never odd or even.").
 - no_adjacent_consecutive: a word's initial is its first letter or digit, past leading
-  quotes or brackets, and tokens without any are skipped; open-instruct takes the first
-  character, so "(apple) (banana)" passes there. As in open-instruct only the order
+  quotes or brackets, lower-cased ("İstanbul" starts with "i"), and tokens without any
+  are skipped; open-instruct takes the first character, so "(apple) (banana)" passes
+  there, and fails any response with a word starting with "İ". As in open-instruct only the order
   a-then-b counts ("banana apple" is fine), which decif's sentence says.
 """
 
@@ -36,7 +37,9 @@ _INITIAL = re.compile(r"[^\W_]")
 
 
 def _check_no_adjacent(response: str, kw: Kwargs) -> bool:
-    initials = [m.group(0).lower() for m in map(_INITIAL.search, response.split()) if m]
+    # A letter may lower-case to two code points ("İ" to "i" and a combining dot): its
+    # initial is the first of them.
+    initials = [m.group(0).lower()[0] for m in map(_INITIAL.search, response.split()) if m]
     return all(ord(b) - ord(a) != 1 for a, b in zip(initials, initials[1:], strict=False))
 
 
