@@ -17,6 +17,8 @@ import asyncio
 import importlib.util
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -158,6 +160,23 @@ def data_folder(tmp_path_factory):
     return folder, counts
 
 
+def test_the_configs_read_their_data_from_their_own_folder_wherever_it_is_moved(
+    data_folder, tmp_path
+):
+    """LLaMA-Factory opens `os.path.join(dataset_dir, "dataset_info.json")` and then each
+    file_name under dataset_dir, from its working directory: `.` run from the config's
+    folder finds them after the folder is moved."""
+    folder, counts = data_folder
+    moved = tmp_path / "elsewhere" / "data"
+    shutil.copytree(folder, moved)
+    for config in moved.glob("*.yaml"):
+        args = dict(re.findall(r"^(dataset|dataset_dir): (\S+)$", config.read_text(), re.M))
+        assert args["dataset_dir"] == "."
+        info = json.loads((moved / args["dataset_dir"] / DATASET_INFO).read_text())
+        assert (moved / args["dataset_dir"] / info[args["dataset"]]["file_name"]).exists()
+        assert "cd THIS_FOLDER && llamafactory-cli train" in config.read_text()
+
+
 def test_llamafactory_keeps_every_record_of_every_format(data_folder):
     folder, counts = data_folder
     info = json.loads((folder / DATASET_INFO).read_text())
@@ -278,13 +297,16 @@ def test_llamafactory_loads_every_export_with_as_many_rows_as_were_written(data_
         pytest.skip(reason)
     folder, counts = data_folder
     tokenizer = local_tokenizer(python, tmp_path)
-    configs = sorted(str(p) for p in folder.glob("*.yaml"))
+    moved = tmp_path / "moved"  # the folder as a user copies it to the training machine
+    shutil.copytree(folder, moved)
+    configs = sorted(p.name for p in moved.glob("*.yaml"))
     loaded = subprocess.run(
         [python, "-c", LOAD, str(tokenizer), *configs],
         capture_output=True,
         text=True,
         env=os.environ | OFFLINE,
         timeout=1200,
+        cwd=moved,  # as the configs say: run from their folder
     )
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     out = json.loads(loaded.stdout.split("COUNTS ")[-1])

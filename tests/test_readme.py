@@ -105,3 +105,25 @@ def test_the_synopsis_lists_every_choice_as_the_command_line_takes_it():
             seen.add(option)
     choosing = {"--backend", "--mode", "--phrasing", "--catalogue", "--status", "--format"}
     assert seen >= choosing | {"--graph", "--reviewer-kept"}
+
+
+def test_the_differences_table_names_every_type_a_module_documents_a_difference_for():
+    """Each checker module lists its deliberate differences from open-instruct; the README's
+    table says, for each of those types, which side is stricter."""
+    import ast
+
+    from nodes.constraints import REGISTRY, known
+
+    table = README.read_text().split("**Where decif's checkers and open-instruct's", 1)[1]
+    table = table.split("\n\n", 2)[1]
+    in_table = set(re.findall(r"`([a-z_]+:[a-z_0-9]+)`", table))
+    assert in_table <= set(REGISTRY), in_table - set(REGISTRY)
+    documented = set()
+    for module in (README.parent / "nodes" / "constraints").glob("*.py"):
+        doc = ast.get_docstring(ast.parse(module.read_text())) or ""
+        if "Deliberate differences from open-instruct" in doc:
+            section = doc.split("Deliberate differences from open-instruct", 1)[1]
+            for names in re.findall(r"^- ([\w /,]+):", section, flags=re.MULTILINE):
+                documented |= {known(n.strip()).id for n in re.split(r"[,/]", names)}
+    assert len(documented) >= 15
+    assert documented <= in_table, documented - in_table

@@ -123,22 +123,27 @@ def system_lines(system_prompt: str | None, own: bool = False) -> str:
 def training_config(
     stage: str,
     dataset: str,
-    dataset_dir: Path,
     base_model: str,
     system_prompt: str | None,
     own_system: bool = False,
 ) -> str:
     """A LLaMA-Factory YAML with the reference's recipe (full fine-tune, lr 1e-5, 3 epochs,
-    cosine, cutoff 8192), the template of the base model, and DPO settings for pairs."""
+    cosine, cutoff 8192), the template of the base model, and DPO settings for pairs.
+
+    Its `dataset_dir` is the folder it lies in, written `.`: LLaMA-Factory reads the path
+    from the directory it runs in, so the config is run from its folder and the folder can
+    be moved whole (to the training machine) without editing it."""
     extra = "pref_beta: 0.1\npref_loss: sigmoid\n" if stage == "dpo" else ""
     return f"""\
-# LLaMA-Factory {stage.upper()} config written by decif; run: llamafactory-cli train {{this file}}
+# LLaMA-Factory {stage.upper()} config written by decif. Run it from this folder, which holds
+# the data and dataset_info.json (dataset_dir `.` is read from the working directory, so the
+# folder can be moved whole): cd THIS_FOLDER && llamafactory-cli train {{this file's name}}
 model_name_or_path: {json.dumps(base_model)}
 stage: {stage}
 do_train: true
 finetuning_type: full
 {extra}dataset: {dataset}
-dataset_dir: {json.dumps(str(dataset_dir.resolve()))}
+dataset_dir: .
 {template_lines(base_model)}{system_lines(system_prompt, own_system)}cutoff_len: 8192
 learning_rate: 1.0e-5
 num_train_epochs: 3.0

@@ -96,7 +96,7 @@ def export(
     own = any(
         r.get("system") or r.get("messages", [{}])[0].get("role") == "system" for r in records
     )
-    settings = training_config(stage, name, out.parent, base_model, system_prompt, own)
+    settings = training_config(stage, name, base_model, system_prompt, own)
     write_atomic(config, settings)
     return Exported(len(records), [*files, info_path, config], name, left_out=left_out)
 

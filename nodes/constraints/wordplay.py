@@ -15,8 +15,8 @@ Deliberate differences from open-instruct:
 - no_adjacent_consecutive: a word's initial is its first letter or digit, past leading
   quotes or brackets, lower-cased ("İstanbul" starts with "i"), and tokens without any
   are skipped; open-instruct takes the first character, so "(apple) (banana)" passes
-  there, and fails any response with a word starting with "İ". As in open-instruct only the order
-  a-then-b counts ("banana apple" is fine), which decif's sentence says.
+  there, and it fails any response with a word starting with "İ". As in open-instruct
+  only the order a-then-b counts ("banana apple" is fine), which decif's sentence says.
 """
 
 from __future__ import annotations
