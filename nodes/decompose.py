@@ -35,10 +35,11 @@ from nodes.state import (
     sample_key,
 )
 
-# One line each: under a grammar, a string that may hold newlines lets a small model
-# wander off into prose until max_tokens cuts the JSON. No upper bound: xgrammar (vLLM)
-# fails to compile repetition bounds above 128.
-QUESTION_PATTERN = r"^[^\"\\\n]{5,}$"
+# One line of at most 120 characters each: under a grammar, a string that may hold
+# newlines, or run on, lets a small model wander off into prose until max_tokens cuts the
+# JSON (the 135M model filled 512 tokens inside one question). 120 keeps the bound under
+# the 128 that xgrammar (vLLM) compiles; an atomic yes/no question is shorter.
+QUESTION_PATTERN = r"^[^\"\\\n]{5,120}$"
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\(?\d+[.)]|[a-z][.)])\s+", re.IGNORECASE)
 
 

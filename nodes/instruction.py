@@ -125,7 +125,8 @@ def make_instruction(state: SampleState, runtime: Runtime[SampleContext]) -> dic
     if settings.mode != "wild":
         context = DrawContext(request=request, scenario=scenario)
         held = [known(c["id"]) for c in state.get("held", [])]  # a system message's
-        drawn = draw_constraints(rng, context, settings.drawable_types(), held)
+        types = settings.drawable_types()
+        drawn = draw_constraints(rng, context, types, held, most=settings.max_constraints)
     conversation: dict = {}
     if settings.turns > 1:  # the first message of a conversation: what lasts, from now on
         conversation = {"turn": 1, "scopes": draw_scopes(settings.rng(f"{key}/scopes"), drawn)}

@@ -170,6 +170,7 @@ class SampleSettings:
     turns: int = 1  # user turns per conversation (1: an instruction and its answer)
     system_constraints: int = 0  # constraints a system message states for every turn
     keep_prefix: bool = False  # a later turn that cannot pass: keep the verified turns
+    max_constraints: int | None = None  # cap on the constraints drawn per instruction
     max_criteria: int = 12
     max_tokens: int = 1024
     top_p: float = 0.8

@@ -7,7 +7,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from fakes import kill_when, python_process, run_to_end
+from fakes import ScriptedLLM, kill_when, python_process, run_to_end
+from test_meta_graph import script as meta_script
+from test_runner import per_sample_script
 
 from checkpoints import SampleStore
 from checkpoints.stats import run_stats
@@ -77,3 +79,34 @@ def test_pipeline_caps_the_meta_fan_out_to_what_the_samples_need():
     assert sized.max_domains == 67
     kept = enough_for(MetaSettings(max_domains=5, max_requests=9), samples=1000)
     assert (kept.max_domains, kept.max_requests) == (5, 9)  # given caps are the user's
+
+
+PIPELINE = ["pipeline", "--backend", "scripted", "--samples", "2", "--iterations", "1",
+            "--max-domains", "1", "--max-requests", "1", "--no-progress",
+            "--constraint-types", "punctuation:no_comma"]  # fmt: skip
+
+
+def test_the_closing_line_says_what_was_written_and_how_to_train_on_it(tmp_path, use_scripted):
+    use_scripted(ScriptedLLM(per_sample_script() | meta_script()))
+    result = CliRunner().invoke(cli, [*PIPELINE, "--run", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    export = tmp_path / "run" / "export"
+    assert result.output.splitlines()[-1] == (
+        f"{tmp_path / 'run'}: 2 accepted, 0 rejected, 0 failed; 2 pairs -> "
+        f"{export / 'decif.jsonl'} (train: cd {export} && llamafactory-cli train decif.sft.yaml)"
+    )
+    assert len((export / "decif.jsonl").read_text().splitlines()) == 2
+
+
+def test_the_closing_line_says_plainly_when_nothing_was_written(tmp_path, use_scripted):
+    use_scripted(
+        ScriptedLLM(per_sample_script() | meta_script() | {"judge": {"verdicts": ["NO"] * 2}})
+    )
+    result = CliRunner().invoke(cli, [*PIPELINE, "--run", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    last = result.output.splitlines()[-1]
+    assert last.startswith(
+        f"{tmp_path / 'run'}: 0 accepted, 2 rejected, 0 failed; no pairs written"
+    )
+    assert "no sample was accepted" in last and "pairs ->" not in last
+    assert not (tmp_path / "run" / "export").exists()

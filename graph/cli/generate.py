@@ -238,7 +238,7 @@ def pipeline(
     run the same command again to go on where it stopped.
     """
     from graph.cli.curate import describe, run_curation
-    from graph.cli.output import export_run, left_out_note
+    from graph.cli.output import left_out_note, run_export
     from graph.runner import draw_scenarios, run_meta, run_samples
 
     sizes = {k: options.pop(k) for k in META_SIZES}
@@ -266,12 +266,15 @@ def pipeline(
         click.echo(f"curate: {describe(curated)}", err=True)
         out = out or default_export(run_dir)
         try:
-            done = export_run(run_dir, out, "llamafactory", None, base_model)
-            exported, note = done.count, left_out_note(done.left_out)
+            done = run_export(run_dir, out, "llamafactory", None, base_model, None)
         except BadInput as err:  # the run succeeded; it only has nothing to train on yet
-            click.echo(f"note: {err.message}", err=True)
-            exported, note = 0, ""
-    click.echo(f"{run_dir}: {summary(counts)}; {exported} pairs -> {out}{note}")
+            click.echo(f"{run_dir}: {summary(counts)}; no pairs written ({err.message})")
+            return
+    config = next(path for path in done.files if path.suffix == ".yaml")
+    click.echo(
+        f"{run_dir}: {summary(counts)}; {done.count} pairs -> {out}{left_out_note(done.left_out)}"
+        f" (train: cd {config.parent} && llamafactory-cli train {config.name})"
+    )
 
 
 @click.command()

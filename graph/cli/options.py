@@ -127,6 +127,17 @@ def constraint_types(ctx: click.Context, param: click.Parameter, value: str | No
     return tuple(dict.fromkeys(known(n).id for n in names))
 
 
+def default_help(field: str, value: object) -> str:
+    """`[default: VALUE; V on BACKEND ...]` for --help: decif's default and the backends
+    that declare their own (`Backend.sample_defaults`)."""
+    own = [
+        f"{backend.sample_defaults[field]} on {name}"
+        for name, backend in backends().items()
+        if field in backend.sample_defaults
+    ]
+    return f"[default: {'; '.join([str(value), *own])}]"
+
+
 sample_options = stack(
     click.option(
         "--mode",
@@ -197,9 +208,8 @@ sample_options = stack(
     click.option(
         "--max-refine-rounds",
         type=click.IntRange(0),
-        default=2,
-        show_default=True,
-        help="Consistency refinements before going on with the conflict recorded.",
+        help="Consistency refinements before going on with the conflict recorded "
+        + default_help("max_refine_rounds", 2),
     ),
     click.option(
         "--max-attempts",
@@ -211,11 +221,15 @@ sample_options = stack(
     click.option(
         "--candidates",
         type=click.IntRange(1),
-        default=1,
-        show_default=True,
         help="Responses sampled per round (one request with n=K on vLLM and servers, K calls "
         "on llama.cpp); each is verified and the first that passes is kept. The others stay "
-        "in the trajectory: failing ones make DPO pairs.",
+        "in the trajectory: failing ones make DPO pairs " + default_help("candidates", 1),
+    ),
+    click.option(
+        "--max-constraints",
+        type=click.IntRange(1, 5),
+        help="Constraints per instruction at most: the count is drawn with DecIF's weights "
+        "(1 to 5), then capped " + default_help("max_constraints", 5),
     ),
     click.option(
         "--max-tokens",

@@ -105,18 +105,6 @@ def left_out_note(left_out) -> str:
     return f"; {describe(left_out)}" if left_out else ""
 
 
-def export_run(
-    run,
-    out: Path,
-    fmt: str,
-    name: str | None,
-    base_model: str,
-    system_prompt: str | None = None,
-):
-    """Export for a command that reports the count itself (`decif pipeline`)."""
-    return run_export(run, out, fmt, name, base_model, system_prompt)
-
-
 def run_export(
     run: Run,
     out: Path,

@@ -21,6 +21,7 @@ SAMPLE_SETTINGS = (
     "max_refine_rounds",
     "max_attempts",
     "candidates",
+    "max_constraints",
     "max_tokens",
     "turns",
     "system_constraints",
@@ -29,13 +30,14 @@ SAMPLE_SETTINGS = (
 
 
 def sample_settings(backend: str, seed: int, **options: Any) -> SampleSettings:
-    """The settings from the commands' options (click has checked their types)."""
+    """The settings from the commands' options (click has checked their types); where one
+    is not given, the backend's own default (`Backend.sample_defaults`), else decif's."""
+    kind = backend_named(backend)
     personas: int | None = options.pop("personas")
     if personas is None:  # a small model on the CPU writes no personas unless asked
-        personas = 0 if backend_named(backend).small_by_default else 5
-    settings = SampleSettings(
-        seed=seed, personas=personas, **{k: options[k] for k in SAMPLE_SETTINGS}
-    )
+        personas = 0 if kind.small_by_default else 5
+    given = {k: options[k] for k in SAMPLE_SETTINGS if options.get(k) is not None}
+    settings = SampleSettings(seed=seed, personas=personas, **kind.sample_defaults | given)
     if settings.system_constraints and not system_types(settings.drawable_types()):
         raise click.BadParameter(
             "no constraint type drawn here can be stated in a system message; add one of "

@@ -36,6 +36,8 @@ def run_facts(stats: dict[str, Any]) -> list[tuple[str, object]]:
             ("seed", "seed"),
             ("max attempts", "max_attempts"),
             ("max refine rounds", "max_refine_rounds"),
+            ("candidates", "candidates"),
+            ("max constraints", "max_constraints"),
             ("max tokens", "max_tokens"),
         )
         if settings.get(key) not in (None, [], ())

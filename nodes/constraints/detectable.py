@@ -31,7 +31,6 @@ from collections.abc import Callable
 from nodes.constraints.base import ConstraintType, DrawContext, Kwargs, register
 from nodes.constraints.ids import all_but
 from nodes.constraints.phrasing import Phrasings, listing, plural
-from nodes.constraints.values import ANGLE_BRACKETS, marker, number, phrase, term
 from nodes.constraints.scanning import (
     count_line_items,
     count_placeholders,
@@ -39,6 +38,7 @@ from nodes.constraints.scanning import (
     star_bullet_end,
     titles,
 )
+from nodes.constraints.values import ANGLE_BRACKETS, marker, number, phrase, term
 
 POSTSCRIPT_MARKERS = ("P.S.", "P.P.S", "Note:", "Addendum:", "Afterthought:")
 SECTION_SPLITTERS = ("Section", "SECTION", "Part", "PART", "Chapter")

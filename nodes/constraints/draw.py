@@ -34,10 +34,13 @@ def draw_constraints(
     types: Sequence[ConstraintType],
     held: Sequence[ConstraintType] = (),
     weights: dict[int, float] = COUNT_WEIGHTS,
+    most: int | None = None,
 ) -> list[Constraint]:
     """The constraints of one sample (or one turn of a conversation), drawn from `types`,
-    each with its parameters; none that conflicts with a type `held` (in force already)."""
+    each with its parameters; none that conflicts with a type `held` (in force already).
+    The count drawn with `weights` is capped at `most` when given."""
     count = rng.choices(list(weights), weights=list(weights.values()))[0]
+    count = min(count, most or count)
     kept: list[ConstraintType] = []
     for kind in rng.choices(types, k=count):
         if not any(conflict(kind, other) for other in [*held, *kept]):

@@ -40,6 +40,10 @@ class Backend:
     default_concurrency: ClassVar[int] = 64
     # a small model on the CPU: the meta stages default to small sizes, not the reference's
     small_by_default: ClassVar[bool] = False
+    # sample-stage settings (`nodes.state.SampleSettings` fields) this backend's runs take
+    # where the command line does not set them: a small model needs other ones to verify
+    # anything at all (see the llamacpp backend)
+    sample_defaults: ClassVar[dict[str, Any]] = {}
 
     @classmethod
     def option_names(cls) -> list[str]:
