@@ -16,7 +16,7 @@ from nodes.state import SampleSettings
 # What click hands a command when no sample option is given.
 NOT_GIVEN = {
     "mode": "constrained",
-    "catalogue": "all",
+    "catalogue": None,
     "types": (),
     "max_refine_rounds": None,
     "max_attempts": 3,
@@ -26,10 +26,20 @@ NOT_GIVEN = {
 }
 
 
-def test_the_embedded_backend_defaults_to_no_refinement_and_one_constraint():
+def test_the_embedded_backend_defaults_to_no_refinement_and_one_limit_or_ban():
     settings = sample_settings("llamacpp", 7, **NOT_GIVEN)
     assert (settings.max_refine_rounds, settings.max_constraints) == (0, 1)
     assert (settings.seed, settings.candidates, settings.max_tokens) == (7, 1, 512)
+    assert "punctuation:no_comma" in settings.types and len(settings.types) == 11
+    assert all(kind.verifiable for kind in settings.pool())
+
+
+def test_a_catalogue_or_types_given_replace_the_backends_types():
+    chosen = sample_settings("llamacpp", 0, **NOT_GIVEN | {"catalogue": "decif"})
+    assert (chosen.catalogue, chosen.types, chosen.max_constraints) == ("decif", (), 1)
+    assert len(chosen.pool()) == 31
+    only = sample_settings("llamacpp", 0, **NOT_GIVEN | {"types": ("detectable_format:title",)})
+    assert only.types == ("detectable_format:title",)
 
 
 def test_options_given_on_the_command_line_win_over_the_backends_defaults():
@@ -42,7 +52,11 @@ def test_a_backend_without_defaults_of_its_own_keeps_decifs():
     settings = sample_settings("openai", 0, **NOT_GIVEN)
     default = SampleSettings()
     assert (settings.max_refine_rounds, settings.max_constraints) == (2, None)
-    assert settings.candidates == default.candidates
+    assert (settings.candidates, settings.types, settings.catalogue) == (
+        default.candidates,
+        (),
+        "all",
+    )
 
 
 def test_help_says_which_backend_has_which_default():

@@ -127,6 +127,11 @@ def constraint_types(ctx: click.Context, param: click.Parameter, value: str | No
     return tuple(dict.fromkeys(known(n).id for n in names))
 
 
+def backends_with(field: str) -> list[str]:
+    """The backends that declare a default of their own for this sample setting."""
+    return [name for name, backend in backends().items() if field in backend.sample_defaults]
+
+
 def default_help(field: str, value: object) -> str:
     """`[default: VALUE; V on BACKEND ...]` for --help: decif's default and the backends
     that declare their own (`Backend.sample_defaults`)."""
@@ -150,18 +155,25 @@ sample_options = stack(
     click.option(
         "--catalogue",
         type=click.Choice(["decif", "all"]),
-        default="all",
-        show_default=True,
         help="Constraint types drawn: decif (IFEval's 25, start phrase, output format, and "
         "4 judged by the LLM) or all (also open-instruct's 29 IF-RLVR training types). "
-        "IFBench's types are never drawn: they are evaluation data.",
+        "IFBench's types are never drawn: they are evaluation data [default: all; "
+        + "; ".join(f"on {name}, the types below" for name in backends_with("types"))
+        + "].",
     ),
     click.option(
         "--constraint-types",
         "types",
         callback=constraint_types,
         metavar="ID,...",
-        help="Draw only these constraint types (ids or names, comma-separated).",
+        help="Draw only these constraint types (ids or names, comma-separated) [default: the "
+        "catalogue's; "
+        + "; ".join(
+            f"on {name}, {len(backends()[name].sample_defaults['types'])} limits and bans a "
+            "small model meets (README: On the embedded model)"
+            for name in backends_with("types")
+        )
+        + "].",
     ),
     click.option(
         "--phrasing",

@@ -31,13 +31,17 @@ SAMPLE_SETTINGS = (
 
 def sample_settings(backend: str, seed: int, **options: Any) -> SampleSettings:
     """The settings from the commands' options (click has checked their types); where one
-    is not given, the backend's own default (`Backend.sample_defaults`), else decif's."""
+    is not given, the backend's own default (`Backend.sample_defaults`), else decif's. A
+    catalogue or types given replace the backend's types: both say what to draw."""
     kind = backend_named(backend)
     personas: int | None = options.pop("personas")
     if personas is None:  # a small model on the CPU writes no personas unless asked
         personas = 0 if kind.small_by_default else 5
-    given = {k: options[k] for k in SAMPLE_SETTINGS if options.get(k) is not None}
-    settings = SampleSettings(seed=seed, personas=personas, **kind.sample_defaults | given)
+    given = {k: options[k] for k in SAMPLE_SETTINGS if options.get(k) not in (None, ())}
+    defaults = dict(kind.sample_defaults)
+    if {"catalogue", "types"} & set(given):
+        defaults.pop("types", None)
+    settings = SampleSettings(seed=seed, personas=personas, **defaults | given)
     if settings.system_constraints and not system_types(settings.drawable_types()):
         raise click.BadParameter(
             "no constraint type drawn here can be stated in a system message; add one of "

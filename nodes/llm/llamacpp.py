@@ -121,12 +121,30 @@ class LlamaCpp(Backend):
     summary = "a GGUF on the CPU (default: the embedded SmolLM2-135M)"
     default_concurrency = 1  # llama.cpp runs one call at a time
     small_by_default = True
-    # Sized for the embedded 135M model, so its runs verify something (measured on 24
-    # scenarios, README "The main job"): it finds a "conflict" in about three of four
-    # instructions whose constraints the draw keeps compatible, and its rewrites keep none
-    # of the stated sentences, so refinement only turned checked instructions into
-    # unchecked ones; and it meets one constraint at a time, rarely two.
-    sample_defaults = {"max_refine_rounds": 0, "max_constraints": 1}
+    # Sized for the embedded 135M model, so that its runs verify something (README, "On
+    # the embedded model"): it finds a "conflict" in about three of four instructions whose
+    # constraints the draw keeps compatible, and its rewrites keep none of the stated
+    # sentences, so refinement only turned checked instructions into unchecked ones; it
+    # meets one constraint at a time, rarely two; and of the code-checked types it meets
+    # limits and bans - what a short plain answer holds unless it does something - where
+    # a format, a position or a required element needs it to do something particular.
+    sample_defaults = {
+        "max_refine_rounds": 0,
+        "max_constraints": 1,
+        "types": (
+            "length_constraints:number_words",
+            "length_constraints:number_sentences",
+            "keywords:frequency",
+            "keywords:forbidden_words",
+            "keywords:letter_frequency",
+            "change_case:capital_word_frequency",
+            "punctuation:no_comma",
+            "punctuation:punctuation_exclamation",
+            "keywords:exclude_word_harder",
+            "letters:letter_counting",
+            "letters:letter_counting2",
+        ),
+    }
 
     @classmethod
     def check(cls, model: str | None, **options: Any) -> None:
