@@ -35,11 +35,13 @@ from nodes.state import (
     sample_key,
 )
 
-# One line of at most 120 characters each: under a grammar, a string that may hold
-# newlines, or run on, lets a small model wander off into prose until max_tokens cuts the
-# JSON (the 135M model filled 512 tokens inside one question). 120 keeps the bound under
-# the 128 that xgrammar (vLLM) compiles; an atomic yes/no question is shorter.
-QUESTION_PATTERN = r"^[^\"\\\n]{5,120}$"
+# A question: one line of at most 120 characters ending in "?". Under a grammar, a string
+# that may hold newlines, or run on, lets a small model wander off into prose until
+# max_tokens cuts the JSON (the 135M model filled 512 tokens inside one), and one that need
+# not be a question lets it list headings ("Questions", "Question:") the judge then fails.
+# 120 keeps the bound under the 128 that xgrammar (vLLM) compiles; an atomic yes/no
+# question is shorter.
+QUESTION_PATTERN = r"^[^\"\\\n]{4,119}\?$"
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]+|\(?\d+[.)]|[a-z][.)])\s+", re.IGNORECASE)
 
 

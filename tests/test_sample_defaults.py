@@ -26,11 +26,11 @@ NOT_GIVEN = {
 }
 
 
-def test_the_embedded_backend_defaults_to_no_refinement_and_one_limit_or_ban():
+def test_the_embedded_backend_defaults_to_no_refinement_and_one_limit_on_a_count():
     settings = sample_settings("llamacpp", 7, **NOT_GIVEN)
     assert (settings.max_refine_rounds, settings.max_constraints) == (0, 1)
-    assert (settings.seed, settings.candidates, settings.max_tokens) == (7, 1, 512)
-    assert "punctuation:no_comma" in settings.types and len(settings.types) == 11
+    assert (settings.max_criteria, settings.candidates, settings.max_tokens) == (3, 1, 512)
+    assert "punctuation:no_comma" in settings.types and len(settings.types) == 9
     assert all(kind.verifiable for kind in settings.pool())
 
 

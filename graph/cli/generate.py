@@ -200,7 +200,7 @@ def meta(
 @click.option(
     "--samples",
     type=click.IntRange(1),
-    default=5,
+    default=8,
     show_default=True,
     help="Scenarios drawn (seeded) for the sample stage; a larger number on a rerun "
     "keeps the samples drawn before and adds more.",

@@ -169,8 +169,8 @@ sample_options = stack(
         help="Draw only these constraint types (ids or names, comma-separated) [default: the "
         "catalogue's; "
         + "; ".join(
-            f"on {name}, {len(backends()[name].sample_defaults['types'])} limits and bans a "
-            "small model meets (README: On the embedded model)"
+            f"on {name}, {len(backends()[name].sample_defaults['types'])} limits on counts "
+            "a small model meets (README: On the embedded model)"
             for name in backends_with("types")
         )
         + "].",

@@ -125,22 +125,23 @@ class LlamaCpp(Backend):
     # the embedded model"): it finds a "conflict" in about three of four instructions whose
     # constraints the draw keeps compatible, and its rewrites keep none of the stated
     # sentences, so refinement only turned checked instructions into unchecked ones; it
-    # meets one constraint at a time, rarely two; and of the code-checked types it meets
-    # limits and bans - what a short plain answer holds unless it does something - where
-    # a format, a position or a required element needs it to do something particular.
+    # meets one constraint at a time, rarely two; of the code-checked types it meets the
+    # limits on counts - what a short plain answer holds unless it does something - where
+    # a format, a position, a required or a banned word needs it to do something
+    # particular (it repeats the words it is told to avoid); and past a few questions its
+    # criteria are headings and noise, each one more chance of a NO.
     sample_defaults = {
         "max_refine_rounds": 0,
         "max_constraints": 1,
+        "max_criteria": 3,
         "types": (
             "length_constraints:number_words",
             "length_constraints:number_sentences",
             "keywords:frequency",
-            "keywords:forbidden_words",
             "keywords:letter_frequency",
             "change_case:capital_word_frequency",
             "punctuation:no_comma",
             "punctuation:punctuation_exclamation",
-            "keywords:exclude_word_harder",
             "letters:letter_counting",
             "letters:letter_counting2",
         ),
