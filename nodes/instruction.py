@@ -6,7 +6,9 @@ the person's own words; a constraint whose values the text does not hold is appe
 of its phrasings instead (`stating.compose`). With `--phrasing appended` the model writes
 the task alone and every constraint is appended. Either way the instruction states every
 constraint that will be checked. A task that only repeats the request, or that echoes the
-wording of decif's own prompts (a small model does both), fails the sample with a reason.
+wording of decif's own prompts (a small model does both), is written again with the next
+seed, up to `instruction_tries` times (1 unless the backend says otherwise), and then fails
+the sample with a reason.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from nodes.constraints.stating import compose, kind, sentence
 from nodes.constraints.stating import values as values_of
 from nodes.context import SampleContext
 from nodes.conversation import lasting
-from nodes.llm import ask_json
+from nodes.llm import LLM, Sampling, ask_json
 from nodes.persona import voice
 from nodes.state import SampleState, failed, sample_key
 from prompts import load
@@ -116,6 +118,14 @@ def requirements(
     return "\n".join(lines) or "(none yet)"
 
 
+def write_task(llm: LLM, prompt: str, sampling: Sampling, request: str, values: dict) -> tuple:
+    """One try at the task: ({"instruction": text} or the update that fails the sample),
+    and the records of its call."""
+    data, completion = ask_json(llm, prompt, sampling, INSTRUCTION_SCHEMA, **values)
+    written = instruction_update(data, completion.text, "instruction", request)
+    return written, completion.records("make_instruction")
+
+
 def make_instruction(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     llm, settings = runtime.context.llm, runtime.context.settings
     key = sample_key(state)
@@ -138,12 +148,15 @@ def make_instruction(state: SampleState, runtime: Runtime[SampleContext]) -> dic
         values["constraints"] = requirements(drawn, with_values=weave, lasting=lasts)
     else:
         prompt = "make_wild_instruction"
-    data, completion = ask_json(
-        llm, prompt, settings.sampling("make_instruction", key), INSTRUCTION_SCHEMA, **values
-    )
-    update = {"constraints": drawn, "llm_calls": completion.records("make_instruction")}
-    update |= conversation
-    written = instruction_update(data, completion.text, "instruction", request)
+    calls: list = []
+    for attempt in range(settings.instruction_tries):
+        # the first try is seeded as it always was, each later one by its number
+        sampling = settings.sampling("make_instruction", key, *([attempt] if attempt else []))
+        written, records = write_task(llm, prompt, sampling, request, values)
+        calls += records
+        if "instruction" in written:
+            break
+    update = {"constraints": drawn, "llm_calls": calls} | conversation
     if "instruction" not in written:
         return update | written
     instruction, constraints, stated = compose(written["instruction"], drawn, rng, weave, lasts)

@@ -171,6 +171,7 @@ class SampleSettings:
     system_constraints: int = 0  # constraints a system message states for every turn
     keep_prefix: bool = False  # a later turn that cannot pass: keep the verified turns
     max_constraints: int | None = None  # cap on the constraints drawn per instruction
+    instruction_tries: int = 1  # writes of a task before a degenerate one fails the sample
     max_criteria: int = 12
     max_tokens: int = 1024
     top_p: float = 0.8

@@ -29,7 +29,8 @@ NOT_GIVEN = {
 def test_the_embedded_backend_defaults_to_no_refinement_and_one_limit_on_a_count():
     settings = sample_settings("llamacpp", 7, **NOT_GIVEN)
     assert (settings.max_refine_rounds, settings.max_constraints) == (0, 1)
-    assert (settings.max_criteria, settings.candidates, settings.max_tokens) == (3, 1, 512)
+    assert (settings.max_criteria, settings.candidates, settings.max_tokens) == (1, 1, 512)
+    assert settings.instruction_tries == 3
     assert "punctuation:no_comma" in settings.types and len(settings.types) == 9
     assert all(kind.verifiable for kind in settings.pool())
 

@@ -128,12 +128,14 @@ class LlamaCpp(Backend):
     # meets one constraint at a time, rarely two; of the code-checked types it meets the
     # limits on counts - what a short plain answer holds unless it does something - where
     # a format, a position, a required or a banned word needs it to do something
-    # particular (it repeats the words it is told to avoid); and past a few questions its
-    # criteria are headings and noise, each one more chance of a NO.
+    # particular (it repeats the words it is told to avoid); past its first question its
+    # criteria are noise, each one more chance of a NO; and it copies the request instead
+    # of writing a task about half the time, which a second seed often does not.
     sample_defaults = {
         "max_refine_rounds": 0,
         "max_constraints": 1,
-        "max_criteria": 3,
+        "max_criteria": 1,
+        "instruction_tries": 3,
         "types": (
             "length_constraints:number_words",
             "length_constraints:number_sentences",
