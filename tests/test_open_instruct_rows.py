@@ -149,7 +149,7 @@ def catalogue_rows(count: int) -> list[dict]:
         rng = random.Random(f"rows/{i}")
         context = DrawContext(request="write a newsletter", scenario=INSTRUCTIONS[i % 4])
         drawn = draw_constraints(rng, context, pool(["ifeval", "ifevalg", "decif", "llm"]))
-        instruction, constraints = compose(INSTRUCTIONS[i % 4], drawn)
+        instruction, constraints, _ = compose(INSTRUCTIONS[i % 4], drawn, rng)
         rows.append(row(constraints) | {"id": f"s{i}", "instruction": instruction})
     return rows
 

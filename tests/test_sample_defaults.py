@@ -16,6 +16,8 @@ from nodes.state import SampleSettings
 # What click hands a command when no sample option is given.
 NOT_GIVEN = {
     "mode": "constrained",
+    "phrasing": "woven",
+    "personas": None,
     "catalogue": None,
     "types": (),
     "max_refine_rounds": None,
