@@ -18,7 +18,7 @@ from test_export_rl import row
 
 from graph.export import export
 from graph.export.rlvr import rlvr_rows
-from nodes.constraints import REGISTRY, DrawContext, draw_constraints, pool
+from nodes.constraints import REGISTRY, DrawContext, draw_constraints, types_of
 from nodes.constraints.language import LANGUAGES
 from nodes.constraints.open_instruct import LANGUAGE_CODES, unreadable
 from nodes.constraints.stating import compose
@@ -148,7 +148,7 @@ def catalogue_rows(count: int) -> list[dict]:
     for i in range(count):
         rng = random.Random(f"rows/{i}")
         context = DrawContext(request="write a newsletter", scenario=INSTRUCTIONS[i % 4])
-        drawn = draw_constraints(rng, context, pool(["ifeval", "ifevalg", "decif", "llm"]))
+        drawn = draw_constraints(rng, context, types_of(["ifeval", "ifevalg", "decif", "llm"]))
         instruction, constraints, _ = compose(INSTRUCTIONS[i % 4], drawn, rng)
         rows.append(row(constraints) | {"id": f"s{i}", "instruction": instruction})
     return rows

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from graph.cli import cli
 from graph.cli.generate import sample_settings
-from nodes.constraints import DrawContext, draw_constraints, pool
+from nodes.constraints import DrawContext, draw_constraints, types_of
 from nodes.state import SampleSettings
 
 # What click hands a command when no sample option is given.
@@ -34,13 +34,13 @@ def test_the_embedded_backend_defaults_to_no_refinement_and_one_limit_on_a_count
     assert (settings.max_criteria, settings.candidates, settings.max_tokens) == (1, 1, 512)
     assert settings.instruction_tries == 3
     assert "punctuation:no_comma" in settings.types and len(settings.types) == 9
-    assert all(kind.verifiable for kind in settings.pool())
+    assert all(kind.verifiable for kind in settings.drawable_types())
 
 
 def test_a_catalogue_or_types_given_replace_the_backends_types():
     chosen = sample_settings("llamacpp", 0, **NOT_GIVEN | {"catalogue": "decif"})
     assert (chosen.catalogue, chosen.types, chosen.max_constraints) == ("decif", (), 1)
-    assert len(chosen.pool()) == 31
+    assert len(chosen.drawable_types()) == 31
     only = sample_settings("llamacpp", 0, **NOT_GIVEN | {"types": ("detectable_format:title",)})
     assert only.types == ("detectable_format:title",)
 
@@ -71,7 +71,7 @@ def test_help_says_which_backend_has_which_default():
 
 def test_the_count_drawn_is_capped_and_an_old_runs_settings_read_without_a_cap():
     context = DrawContext("plan a trip", "A student in Lisbon wants a cheap trip to Porto.")
-    types = pool(["ifeval", "ifevalg", "decif", "llm"])
+    types = types_of(["ifeval", "ifevalg", "decif", "llm"])
     counts = {len(draw_constraints(random.Random(i), context, types, 1)) for i in range(200)}
     assert counts == {1}
     uncapped = {len(draw_constraints(random.Random(i), context, types)) for i in range(200)}

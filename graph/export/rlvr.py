@@ -34,19 +34,19 @@ from dataclasses import dataclass, field
 
 from checkpoints.turns import kept_turns
 from graph.export.chat import Row, accepted, conversation, dialogue, system_text, turn
-from nodes.constraints import lookup
+from nodes.constraints import Constraint, lookup
 from nodes.constraints.open_instruct import unreadable
 
 DATASET = "ifeval"  # open-instruct's verifier name for IFEval-style constraints
 DATA_SOURCE = "decif"
 
 
-def checkable(constraints: list[dict]) -> list[dict]:
+def checkable(constraints: list[Constraint]) -> list[Constraint]:
     """The constraints code can check: what a verifier can reward."""
     return [c for c in constraints if (kind := lookup(c["id"])) and kind.verifiable]
 
 
-def ground_truth(constraints: list[dict]) -> str:
+def ground_truth(constraints: list[Constraint]) -> str:
     """open-instruct's IFEval ground truth for these constraints (see the module doc)."""
     label = [
         {
@@ -59,19 +59,19 @@ def ground_truth(constraints: list[dict]) -> str:
     return json.dumps(label, ensure_ascii=False)
 
 
-def open_instruct_cannot(constraints: list[dict]) -> str | None:
+def open_instruct_cannot(constraints: list[Constraint]) -> str | None:
     """Why open-instruct's verifier cannot score these constraints as decif does, or None."""
     return next(filter(None, map(unreadable, constraints)), None)
 
 
-def last_in_force(row: Row) -> list[dict]:
+def last_in_force(row: Row) -> list[Constraint]:
     """The constraints the last kept answer is checked against: a single-turn sample's
     stated ones, or what is in force at a conversation's last kept turn."""
     turns = row.get("turns") or []
     if not turns:
         return row["constraints"]
     last = kept_turns(turns, row["status"])[-1]
-    return [{"id": c["id"], "kwargs": c["kwargs"]} for c in last["in_force"]]
+    return [Constraint(id=c["id"], kwargs=c["kwargs"]) for c in last["in_force"]]
 
 
 @dataclass
