@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import random
 
+from test_constraints_ifevalg import KWARGS as IFEVALG_KWARGS
 from test_export_rl import row
 
 from graph.export import export
@@ -23,7 +24,7 @@ from nodes.constraints.language import LANGUAGES
 from nodes.constraints.open_instruct import LANGUAGE_CODES, unreadable
 from nodes.constraints.stating import compose
 
-# build_description's parameters per type, as open-instruct declares them.
+# build_description's parameters per type, as open-instruct declares them: IFEval's 25 ...
 PARAMETERS: dict[str, set[str]] = {
     "keywords:existence": {"keywords"},
     "keywords:frequency": {"keyword", "frequency", "relation"},
@@ -54,36 +55,10 @@ PARAMETERS: dict[str, set[str]] = {
     "change_case:english_lowercase": set(),
     "punctuation:no_comma": set(),
     "startend:quotation": set(),
-    "copy:repeat_phrase": {"phrase", "small_n"},
-    "copy:copy": {"prompt_to_repeat"},
-    "new:copy_span_idx": {"prompt_to_repeat", "n_start", "n_end"},
-    "detectable_format:sentence_hyphens": set(),
-    "keywords:no_adjacent_consecutive": set(),
-    "detectable_format:square_brackets": set(),
-    "keywords:word_once": {"keyword"},
-    "keywords:word_count_different_numbers": {"keyword", "frequency", "relation"},
-    "keywords:exclude_word_harder": {"keyword", "instruction"},
-    "paragraphs:paragraphs": set(),
-    "paragraphs:paragraphs2": set(),
-    "first_word:first_word_sent": {"first_word"},
-    "first_word:first_word_answer": {"first_word"},
-    "last_word:last_word_sent": {"last_word"},
-    "last_word:last_word_answer": {"last_word"},
-    "detectable_format:bigram_wrapping": set(),
-    "copy:copying_simple": {"prompt_to_repeat"},
-    "copy:copying_multiple": {"prompt_to_repeat", "N"},
-    "punctuation:punctuation_dot": set(),
-    "punctuation:punctuation_exclamation": set(),
-    "count:lowercase_counting": {"N"},
-    "letters:letter_counting": {"N", "relation"},
-    "letters:letter_counting2": {"letter", "let_frequency", "let_relation"},
-    "count:counting_composition": {"n_sent", "n_words"},
-    "count:count_unique": set(),
-    "count:count_increment_word": {"keyword1", "keyword2"},
-    "keywords:palindrome": set(),
-    "keywords:keyword_specific_position": {"keyword", "n", "m"},
-    "keywords:start_end": set(),
 }
+# open-instruct's own 29 types: the names decif draws, and exclude_word_harder's
+# `instruction`, which its build_description takes too.
+PARAMETERS |= IFEVALG_KWARGS | {"keywords:exclude_word_harder": {"keyword", "instruction"}}
 # Parameters its build_description redraws when falsy (`if not x:`) ...
 REDRAWN_WHEN_FALSY = {
     "keywords",
