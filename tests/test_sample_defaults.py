@@ -72,7 +72,7 @@ def test_help_says_which_backend_has_which_default():
 def test_the_count_drawn_is_capped_and_an_old_runs_settings_read_without_a_cap():
     context = DrawContext("plan a trip", "A student in Lisbon wants a cheap trip to Porto.")
     types = types_of(["ifeval", "ifevalg", "decif", "llm"])
-    counts = {len(draw_constraints(random.Random(i), context, types, 1)) for i in range(200)}
+    counts = {len(draw_constraints(random.Random(i), context, types, most=1)) for i in range(200)}
     assert counts == {1}
     uncapped = {len(draw_constraints(random.Random(i), context, types)) for i in range(200)}
     assert max(uncapped) > 1
