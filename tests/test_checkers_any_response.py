@@ -10,8 +10,12 @@ markup fragments, deep nesting, an empty text and a 1 MB text.
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +28,7 @@ from nodes.constraints.scanning import (
     titles,
 )
 
+ROOT = Path(__file__).parent.parent
 CONTEXT = DrawContext(
     request="write a garden newsletter",
     scenario="A retired teacher tells neighbours about the community garden harvest festival",
@@ -120,18 +125,27 @@ def test_a_word_starting_with_a_letter_that_lower_cases_to_two_code_points():
     assert check(rule, {}, "Hİ there") is True
 
 
-def test_nltks_regex_time_limit_does_not_decide_a_verdict(monkeypatch):
-    """NLTK 3.10 raises TimeoutError past a wall-clock limit on its own patterns, so a long
-    response could fail on a busy machine; decif lifts that limit when it loads NLTK."""
-    redos = pytest.importorskip("nltk.redos")
-    from nodes.constraints import text
+FRESH_LIMIT = """
+from nltk import redos
+redos.DEFAULT_TIMEOUT = 1e-9  # every match would time out
+from nodes.constraints import check
+kwargs = {"capital_relation": "at least", "capital_frequency": 2}
+print(check("change_case:capital_word_frequency", kwargs, "BIG NEWS. It is HERE."))
+print(redos.DEFAULT_TIMEOUT)
+"""
 
-    monkeypatch.setattr(redos, "DEFAULT_TIMEOUT", 1e-9)  # every match would time out
-    text._sentence_tokenizer.cache_clear()
-    text._word_tokenizer.cache_clear()
-    kwargs = {"capital_relation": "at least", "capital_frequency": 2}
-    assert check("change_case:capital_word_frequency", kwargs, "BIG NEWS. It is HERE.") is True
-    assert redos.DEFAULT_TIMEOUT is None
+
+def test_nltks_regex_time_limit_does_not_decide_a_verdict(tmp_path):
+    """Recent NLTK raises TimeoutError past a wall-clock limit on its own patterns, so a long
+    response could fail on a busy machine; decif lifts that limit when it loads NLTK (once
+    per process: so in a fresh one, with the limit set before)."""
+    pytest.importorskip("nltk.redos")
+    script = tmp_path / "limit.py"
+    script.write_text(FRESH_LIMIT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "None"]
 
 
 # -- malformed kwargs: ValueError, and only then -------------------------------------------
