@@ -37,7 +37,14 @@ def write_turn(state: SampleState, runtime: Runtime[SampleContext]) -> dict:
     if settings.mode != "wild":
         context = DrawContext(request=state["request"], scenario=state["scenario"])
         kinds = [known(c["id"]) for c in held]
-        drawn = draw_constraints(rng, context, settings.drawable_types(), kinds, FOLLOW_UP_WEIGHTS)
+        drawn = draw_constraints(
+            rng,
+            context,
+            settings.drawable_types(),
+            kinds,
+            FOLLOW_UP_WEIGHTS,
+            most=settings.max_constraints,
+        )
     scopes = draw_scopes(settings.rng(f"{key}/scopes"), drawn)
     lasts = lasting(scopes)
     weave = bool(drawn) and settings.phrasing == "woven"

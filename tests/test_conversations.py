@@ -183,3 +183,21 @@ def test_a_later_turn_never_draws_a_type_that_conflicts_with_one_in_force():
     for i in range(200):
         drawn = draw_constraints(random.Random(i), context, [capitals, lowercase], [capitals])
         assert drawn == []  # the same type again, or its opposite: nothing is left to draw
+
+
+def test_max_constraints_caps_every_turn():
+    """--max-constraints N caps the constraints each message draws, later turns' too."""
+    types = ("punctuation:no_comma", "change_case:english_lowercase")
+    types += ("punctuation:punctuation_exclamation", "keywords:forbidden_words")
+
+    def most_per_turn(cap: int | None) -> int:
+        counts = []
+        for seed in range(6):
+            settings = SampleSettings(types=types, turns=3, seed=seed, max_constraints=cap)
+            state, _ = converse(settings)
+            turns = [*state.get("turns", []), state]
+            counts += [len(t["constraints"]) for t in turns]
+        return max(counts)
+
+    assert most_per_turn(None) > 1  # uncapped, some turn draws several
+    assert most_per_turn(1) == 1

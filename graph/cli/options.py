@@ -240,8 +240,9 @@ sample_options = stack(
     click.option(
         "--max-constraints",
         type=click.IntRange(1, 5),
-        help="Constraints per instruction at most: the count is drawn with DecIF's weights "
-        "(1 to 5), then capped " + default_help("max_constraints", 5),
+        help="Constraints per instruction at most (and per later message of a "
+        "conversation): the count is drawn with DecIF's weights (1 to 5), then capped "
+        + default_help("max_constraints", 5),
     ),
     click.option(
         "--max-tokens",
